@@ -1,0 +1,144 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/prefstream/prefstream/schemas"
+)
+
+// ConsumerSpec is a durable pull consumer with explicit acks.
+type ConsumerSpec struct {
+	Stream         string
+	Durable        string
+	FilterSubjects []string
+	// MaxAckPending bounds the messages handed out and not yet acked.
+	MaxAckPending int
+	// MaxDeliver attempts before a message goes to the dead letters.
+	MaxDeliver int
+	// BackOff between redeliveries after a failed attempt.
+	BackOff []time.Duration
+	// AckWait before an unacked message is redelivered (handlers that run long call InProgress).
+	AckWait time.Duration
+	// PullMaxBytes bounds what the client buffers; it must exceed the largest message.
+	PullMaxBytes int
+	// DeadLetters is the subject that receives what cannot be handled.
+	DeadLetters string
+}
+
+// Handler processes one message. It returns nil once it has acked the message or taken charge of
+// acking it later; an error makes Consume retry the message with back-off, or dead-letter it
+// when the error is Permanent or the attempts are used up.
+type Handler func(ctx context.Context, msg jetstream.Msg) error
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks an error that no retry can fix.
+func Permanent(err error) error { return permanentError{err} }
+
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool { return errors.As(err, new(permanentError)) }
+
+// CreateConsumer creates or updates the durable consumer of spec.
+func CreateConsumer(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
+		Durable:        spec.Durable,
+		FilterSubjects: spec.FilterSubjects,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        spec.AckWait,
+		MaxAckPending:  spec.MaxAckPending,
+		MaxDeliver:     -1, // Consume counts attempts itself, so the last one is dead-lettered.
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	}
+	var cons jetstream.Consumer
+	err := retry(ctx, func(ctx context.Context) error {
+		var err error
+		cons, err = js.CreateOrUpdateConsumer(ctx, spec.Stream, cfg)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: consumer %s on %s: %w", spec.Durable, spec.Stream, err)
+	}
+	return cons, nil
+}
+
+// Consume runs handle on every message of the consumer until ctx is done.
+func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, handle Handler) error {
+	cons, err := CreateConsumer(ctx, js, spec)
+	if err != nil {
+		return err
+	}
+	var opts []jetstream.PullMessagesOpt
+	if spec.PullMaxBytes > 0 {
+		opts = append(opts, jetstream.PullMaxBytes(spec.PullMaxBytes))
+	}
+	iter, err := cons.Messages(opts...)
+	if err != nil {
+		return fmt.Errorf("bus: consume %s: %w", spec.Durable, err)
+	}
+	stop := context.AfterFunc(ctx, iter.Stop)
+	defer stop()
+	defer iter.Stop()
+	for {
+		msg, err := iter.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return ctx.Err()
+			}
+			return fmt.Errorf("bus: consume %s: %w", spec.Durable, err)
+		}
+		if err := handle(ctx, msg); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if ferr := fail(ctx, js, spec, msg, err); ferr != nil {
+				return ferr
+			}
+		}
+	}
+}
+
+func fail(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, msg jetstream.Msg, cause error) error {
+	meta, err := msg.Metadata()
+	if err != nil {
+		return fmt.Errorf("bus: metadata of a %s message: %w", spec.Durable, err)
+	}
+	attempts := int(meta.NumDelivered)
+	if IsPermanent(cause) || (spec.MaxDeliver > 0 && attempts >= spec.MaxDeliver) {
+		origin := fmt.Sprintf("%s:%d %s", meta.Stream, meta.Sequence.Stream, msg.Subject())
+		if err := DeadLetter(ctx, js, spec.DeadLetters, msg.Data(), msg.Headers(), cause.Error(), origin); err != nil {
+			return err
+		}
+		return msg.Term()
+	}
+	delay := time.Second
+	if n := len(spec.BackOff); n > 0 {
+		delay = spec.BackOff[min(attempts-1, n-1)]
+	}
+	return msg.NakWithDelay(delay)
+}
+
+// DeadLetter stores data with its reason and origin on subject.
+func DeadLetter(ctx context.Context, js jetstream.JetStream, subject string, data []byte, header nats.Header, reason, origin string) error {
+	h := nats.Header{}
+	for k, v := range header {
+		if k != jetstream.MsgIDHeader {
+			h[k] = v
+		}
+	}
+	h.Set(schemas.HeaderReason, reason)
+	h.Set(schemas.HeaderOrigin, origin)
+	_, err := js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: h})
+	if err != nil {
+		return fmt.Errorf("bus: dead-letter to %s (%s): %w", subject, reason, err)
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Streams.
+const (
+	// StreamRaw holds ingested Documents, raw.<source>.<dump>.<bucket>.
+	StreamRaw = "RAW"
+	// StreamJobs is the work queue of grouping jobs, jobs.<stage>.<source>.
+	StreamJobs = "JOBS"
+	// StreamPairs holds preference Pairs, pairs.<source>.
+	StreamPairs = "PAIRS"
+	// StreamDeadLetters holds what a stage could not use, dlq.<stage>.<source>, with the reason.
+	StreamDeadLetters = "DLQ"
+)
+
+// Key-value buckets.
+const (
+	// BucketCheckpoints remembers how far each ingest got in each input file.
+	BucketCheckpoints = "checkpoints"
+	// BucketProgress remembers how far each grouping job got in publishing its output.
+	BucketProgress = "progress"
+)
+
+// DuplicateWindow is how long the server remembers message ids to drop re-sent batches.
+const DuplicateWindow = time.Hour
+
+// Subject helpers.
+func RawSubject(source, dump string, bucket int) string {
+	return fmt.Sprintf("raw.%s.%s.%d", source, Token(dump), bucket)
+}
+func JobSubject(stage, source string) string        { return "jobs." + stage + "." + source }
+func PairSubject(source string) string              { return "pairs." + source }
+func DeadLetterSubject(stage, source string) string { return "dlq." + stage + "." + source }
+
+var streams = []jetstream.StreamConfig{
+	{Name: StreamRaw, Subjects: []string{"raw.>"}, Description: "ingested documents as Arrow batches"},
+	{Name: StreamJobs, Subjects: []string{"jobs.>"}, Retention: jetstream.WorkQueuePolicy, Description: "grouping jobs, one per completed bucket"},
+	{Name: StreamPairs, Subjects: []string{"pairs.>"}, Description: "preference pairs as Arrow batches"},
+	{Name: StreamDeadLetters, Subjects: []string{"dlq.>"}, Description: "records a stage could not use, with the reason"},
+}
+
+var buckets = []jetstream.KeyValueConfig{
+	{Bucket: BucketCheckpoints, Description: "ingest positions per input file", History: 1},
+	{Bucket: BucketProgress, Description: "output progress per grouping job", History: 1},
+}
+
+// EnsureTopology creates or updates every stream and bucket; it is safe to call from every
+// service at start. On a cluster whose meta leader is not elected yet it retries.
+func EnsureTopology(ctx context.Context, js jetstream.JetStream, replicas int) error {
+	for _, cfg := range streams {
+		cfg.Replicas = replicas
+		cfg.Storage = jetstream.FileStorage
+		cfg.Duplicates = DuplicateWindow
+		if err := retry(ctx, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateStream(ctx, cfg)
+			return err
+		}); err != nil {
+			return fmt.Errorf("bus: stream %s: %w", cfg.Name, err)
+		}
+	}
+	for _, cfg := range buckets {
+		cfg.Replicas = replicas
+		cfg.Storage = jetstream.FileStorage
+		if err := retry(ctx, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+			return err
+		}); err != nil {
+			return fmt.Errorf("bus: bucket %s: %w", cfg.Bucket, err)
+		}
+	}
+	return nil
+}
+
+func retry(ctx context.Context, attempt func(context.Context) error) error {
+	var err error
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = attempt(actx)
+		cancel()
+		if err == nil || !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrNoHeartbeat)
+}
+
+// Token turns any text into a valid single subject token.
+func Token(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch c {
+		case '.', '*', '>', ' ', '\t', '\r', '\n':
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "_"
+	}
+	return string(b)
+}
