@@ -29,6 +29,9 @@ type ConsumerSpec struct {
 	PullMaxBytes int
 	// DeadLetters is the subject that receives what cannot be handled.
 	DeadLetters string
+	// OnIdle, if set, runs whenever no message arrived for IdleAfter (sinks commit then).
+	OnIdle    func(context.Context) error
+	IdleAfter time.Duration
 }
 
 // Handler processes one message. It returns nil once it has acked the message or taken charge of
@@ -87,8 +90,18 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, han
 	stop := context.AfterFunc(ctx, iter.Stop)
 	defer stop()
 	defer iter.Stop()
+	var next []jetstream.NextOpt
+	if spec.OnIdle != nil {
+		next = append(next, jetstream.NextMaxWait(max(spec.IdleAfter, 100*time.Millisecond)))
+	}
 	for {
-		msg, err := iter.Next()
+		msg, err := iter.Next(next...)
+		if errors.Is(err, nats.ErrTimeout) && spec.OnIdle != nil && ctx.Err() == nil {
+			if err := spec.OnIdle(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return ctx.Err()
@@ -114,7 +127,7 @@ func fail(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, msg je
 	attempts := int(meta.NumDelivered)
 	if IsPermanent(cause) || (spec.MaxDeliver > 0 && attempts >= spec.MaxDeliver) {
 		origin := fmt.Sprintf("%s:%d %s", meta.Stream, meta.Sequence.Stream, msg.Subject())
-		if err := DeadLetter(ctx, js, spec.DeadLetters, msg.Data(), msg.Headers(), cause.Error(), origin); err != nil {
+		if err := DeadLetter(ctx, js, spec.DeadLetters, "dlq/"+origin, msg.Data(), msg.Headers(), cause.Error(), origin); err != nil {
 			return err
 		}
 		return msg.Term()
@@ -126,14 +139,14 @@ func fail(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, msg je
 	return msg.NakWithDelay(delay)
 }
 
-// DeadLetter stores data with its reason and origin on subject.
-func DeadLetter(ctx context.Context, js jetstream.JetStream, subject string, data []byte, header nats.Header, reason, origin string) error {
+// DeadLetter stores data with its reason and origin on subject. msgID makes a repeated dead
+// letter of the same thing (after a restart) a duplicate the server drops.
+func DeadLetter(ctx context.Context, js jetstream.JetStream, subject, msgID string, data []byte, header nats.Header, reason, origin string) error {
 	h := nats.Header{}
 	for k, v := range header {
-		if k != jetstream.MsgIDHeader {
-			h[k] = v
-		}
+		h[k] = v
 	}
+	h.Set(jetstream.MsgIDHeader, msgID)
 	h.Set(schemas.HeaderReason, reason)
 	h.Set(schemas.HeaderOrigin, origin)
 	_, err := js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: h})

@@ -10,6 +10,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// Limits of one batch: many records per message, about a thousand, well under the max payload.
+const (
+	BatchRows  = 1000
+	BatchBytes = 1 << 20
+)
+
 // Ack is the server's receipt for one published message.
 type Ack struct {
 	Subject   string

@@ -1,0 +1,253 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/prefstream/prefstream/internal/bus"
+	"github.com/prefstream/prefstream/schemas"
+)
+
+// Checkpoint is what a Batcher remembers of one dump, so a killed ingest resumes where it
+// stopped: the input position of its last flush, and per bucket the next batch number and the
+// stream sequences published so far.
+type Checkpoint struct {
+	Dump     string   `json:"dump"`
+	Identity string   `json:"identity"`
+	Position int64    `json:"position"`
+	Buckets  int      `json:"buckets"`
+	Batches  []int    `json:"batches"`
+	FirstSeq []uint64 `json:"first_seq"`
+	LastSeq  []uint64 `json:"last_seq"`
+	Counts   Counts   `json:"counts"`
+	Done     bool     `json:"done"`
+}
+
+// Counts are a dump's running totals.
+type Counts struct {
+	Documents   int64 `json:"documents"`
+	Skipped     int64 `json:"skipped"`
+	DeadLetters int64 `json:"dead_letters"`
+	Bytes       int64 `json:"bytes"`
+}
+
+const (
+	// bufferedBytes caps what all buckets hold unpublished together, so memory does not grow
+	// with the number of buckets.
+	bufferedBytes = 32 << 20
+	// BucketInputBytes is the input size per bucket: a featurize job holds about this much.
+	BucketInputBytes = 32 << 20
+)
+
+// BucketsFor picks the bucket count of a dump of size bytes (unknown: -1).
+func BucketsFor(size int64) int {
+	if size <= 0 {
+		return 16
+	}
+	return int(min(max((size+BucketInputBytes-1)/BucketInputBytes, 1), 4096))
+}
+
+// Batcher publishes the Documents of one dump.
+type Batcher struct {
+	b          *bus.Bus
+	source     string
+	pub        *bus.Publisher
+	state      bus.State
+	key        string
+	cp         Checkpoint
+	subjects   []string
+	buckets    map[string]int
+	pending    [][]schemas.Document
+	pendingLen []int
+	buffered   int
+	maxDoc     int
+}
+
+// OpenBatcher loads the checkpoint of dump (identified by identity, which changes when the input
+// files change) or starts a new one with buckets buckets.
+func OpenBatcher(ctx context.Context, b *bus.Bus, source, dump, identity string, buckets int) (*Batcher, error) {
+	state, err := b.OpenState(ctx, bus.BucketCheckpoints)
+	if err != nil {
+		return nil, err
+	}
+	bt := &Batcher{b: b, source: source, state: state, key: source + "/" + identity, maxDoc: b.MaxPayload() - 64<<10}
+	found, err := state.Load(ctx, bt.key, &bt.cp)
+	if err != nil {
+		return nil, err
+	}
+	if !found || bt.cp.Buckets <= 0 {
+		bt.cp = Checkpoint{Dump: dump, Identity: identity, Buckets: buckets, Batches: make([]int, buckets),
+			FirstSeq: make([]uint64, buckets), LastSeq: make([]uint64, buckets)}
+	}
+	n := bt.cp.Buckets
+	bt.buckets = make(map[string]int, n)
+	for k := 0; k < n; k++ {
+		bt.subjects = append(bt.subjects, bus.RawSubject(source, bt.cp.Dump, k))
+		bt.buckets[bt.subjects[k]] = k
+	}
+	bt.pending = make([][]schemas.Document, n)
+	bt.pendingLen = make([]int, n)
+	bt.pub = bus.NewPublisher(b.JS, 32)
+	bt.pub.OnAck = bt.record
+	return bt, nil
+}
+
+// Checkpoint is the state the batcher resumed from or last stored.
+func (bt *Batcher) Checkpoint() Checkpoint { return bt.cp }
+
+// Counts are the dump's running totals; callers add skips and bytes to them.
+func (bt *Batcher) Counts() *Counts { return &bt.cp.Counts }
+
+// MaxDocumentSize is the largest document that fits in a message.
+func (bt *Batcher) MaxDocumentSize() int { return bt.maxDoc }
+
+// BucketOf maps a thread key to its bucket.
+func (bt *Batcher) BucketOf(thread string) int {
+	h := fnv.New32a()
+	h.Write([]byte(thread))
+	return int(h.Sum32() % uint32(bt.cp.Buckets))
+}
+
+// Add queues one document; a too large one is dead-lettered instead.
+func (bt *Batcher) Add(ctx context.Context, d schemas.Document) error {
+	size := d.Size()
+	if size > bt.maxDoc {
+		reason := fmt.Sprintf("document %s of %d bytes exceeds the max payload", d.ID, size)
+		d.Text = truncate(d.Text, 4<<10)
+		return bt.DeadLetter(ctx, reason, fmt.Sprintf("%s:%d", d.SourceFile, d.Offset), d)
+	}
+	k := bt.BucketOf(d.ThreadID)
+	bt.pending[k] = append(bt.pending[k], d)
+	bt.pendingLen[k] += size
+	bt.buffered += size
+	bt.cp.Counts.Documents++
+	if len(bt.pending[k]) >= bus.BatchRows || bt.pendingLen[k] >= bus.BatchBytes {
+		return bt.publish(ctx, k)
+	}
+	for bt.buffered > bufferedBytes {
+		if err := bt.publish(ctx, bt.largest()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (bt *Batcher) largest() int {
+	best := 0
+	for k, n := range bt.pendingLen {
+		if n > bt.pendingLen[best] {
+			best = k
+		}
+	}
+	return best
+}
+
+func (bt *Batcher) publish(ctx context.Context, k int) error {
+	docs := bt.pending[k]
+	if len(docs) == 0 {
+		return nil
+	}
+	data, err := schemas.DocumentCodec.Encode(docs)
+	if err != nil {
+		return err
+	}
+	batch := bt.cp.Batches[k]
+	subject := bt.subjects[k]
+	h := nats.Header{}
+	h.Set(schemas.HeaderSchema, schemas.DocumentSchema)
+	h.Set(schemas.HeaderDump, bt.cp.Dump)
+	h.Set(schemas.HeaderBatch, strconv.Itoa(batch))
+	h.Set(schemas.HeaderRows, strconv.Itoa(len(docs)))
+	msgID := fmt.Sprintf("raw/%s/%s/%d/%d", bt.source, bt.cp.Identity, k, batch)
+	if err := bt.pub.Publish(ctx, subject, msgID, data, h); err != nil {
+		return err
+	}
+	bt.cp.Batches[k]++
+	bt.buffered -= bt.pendingLen[k]
+	clear(docs)
+	bt.pending[k] = docs[:0]
+	bt.pendingLen[k] = 0
+	return nil
+}
+
+// record notes the stream sequence of each stored batch, in publish order.
+func (bt *Batcher) record(a bus.Ack) {
+	k, ok := bt.buckets[a.Subject]
+	if !ok {
+		return
+	}
+	if bt.cp.FirstSeq[k] == 0 || a.Sequence < bt.cp.FirstSeq[k] {
+		bt.cp.FirstSeq[k] = a.Sequence
+	}
+	bt.cp.LastSeq[k] = max(bt.cp.LastSeq[k], a.Sequence)
+}
+
+// Flush publishes every partial batch, waits for the server to store them all, and stores the
+// checkpoint at input position: after a crash, reading resumes from there.
+func (bt *Batcher) Flush(ctx context.Context, position int64) error {
+	for k := range bt.pending {
+		if err := bt.publish(ctx, k); err != nil {
+			return err
+		}
+	}
+	if err := bt.pub.Flush(ctx); err != nil {
+		return err
+	}
+	bt.cp.Position = position
+	return bt.state.Store(ctx, bt.key, bt.cp)
+}
+
+// Finish flushes what is left and queues one grouping job per bucket that received documents.
+func (bt *Batcher) Finish(ctx context.Context, position int64) error {
+	if err := bt.Flush(ctx, position); err != nil {
+		return err
+	}
+	for k := 0; k < bt.cp.Buckets; k++ {
+		if bt.cp.Batches[k] == 0 {
+			continue
+		}
+		job := schemas.Job{Source: bt.source, Dump: bt.cp.Dump, Bucket: k, Subject: bt.subjects[k],
+			FirstSeq: bt.cp.FirstSeq[k], LastSeq: bt.cp.LastSeq[k], Batches: bt.cp.Batches[k]}
+		data, _ := json.Marshal(job)
+		h := nats.Header{}
+		h.Set(schemas.HeaderSchema, schemas.JobSchema)
+		h.Set(schemas.HeaderDump, bt.cp.Dump)
+		if err := bt.pub.Publish(ctx, bus.JobSubject("featurize", bt.source), "job/"+bt.cp.Identity+"/"+strconv.Itoa(k), data, h); err != nil {
+			return err
+		}
+	}
+	if err := bt.pub.Flush(ctx); err != nil {
+		return err
+	}
+	bt.cp.Done = true
+	return bt.state.Store(ctx, bt.key, bt.cp)
+}
+
+// DeadLetter records a document or row the ingest could not use, with the reason.
+func (bt *Batcher) DeadLetter(ctx context.Context, reason, origin string, d schemas.Document) error {
+	data, err := schemas.DocumentCodec.Encode([]schemas.Document{d})
+	if err != nil {
+		return err
+	}
+	h := nats.Header{}
+	h.Set(schemas.HeaderSchema, schemas.DocumentSchema)
+	h.Set(schemas.HeaderDump, bt.cp.Dump)
+	bt.cp.Counts.DeadLetters++
+	return bus.DeadLetter(ctx, bt.b.JS, bus.DeadLetterSubject("ingest", bt.source), "dlq/"+bt.cp.Identity+"/"+origin, data, h, reason, origin)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Now is the ingest timestamp of new documents.
+func Now() int64 { return time.Now().Unix() }
