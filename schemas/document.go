@@ -19,6 +19,8 @@ const (
 	FlagNSFW                            // marked not safe for work
 	FlagDistinguished                   // moderator-distinguished
 	FlagFabricated                      // a row the dump itself fabricated
+	FlagSelfPost                        // a text (self) submission rather than a link
+	FlagMinorEdit                       // a revision marked minor
 )
 
 // Document is one post, answer, comment or revision, as ingested from a dump.
