@@ -1,0 +1,5 @@
+//go:build !race
+
+package stackexchange
+
+const raceEnabled = false
