@@ -32,6 +32,8 @@ type ConsumerSpec struct {
 	// OnIdle, if set, runs whenever no message arrived for IdleAfter (sinks commit then).
 	OnIdle    func(context.Context) error
 	IdleAfter time.Duration
+
+	startSeq uint64
 }
 
 // Handler processes one message. It returns nil once it has acked the message or taken charge of
@@ -60,6 +62,12 @@ func CreateConsumer(ctx context.Context, js jetstream.JetStream, spec ConsumerSp
 		MaxAckPending:  spec.MaxAckPending,
 		MaxDeliver:     -1, // Consume counts attempts itself, so the last one is dead-lettered.
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	}
+	if spec.startSeq > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, spec.startSeq
+	} else if existing, err := js.Consumer(ctx, spec.Stream, spec.Durable); err == nil {
+		// Where a consumer starts cannot change; keep the existing one's (see ReclaimPending).
+		cfg.DeliverPolicy, cfg.OptStartSeq = existing.CachedInfo().Config.DeliverPolicy, existing.CachedInfo().Config.OptStartSeq
 	}
 	var cons jetstream.Consumer
 	err := retry(ctx, func(ctx context.Context) error {
@@ -154,4 +162,37 @@ func DeadLetter(ctx context.Context, js jetstream.JetStream, subject, msgID stri
 		return fmt.Errorf("bus: dead-letter to %s (%s): %w", subject, reason, err)
 	}
 	return nil
+}
+
+// ReclaimPending hands back, at once, the messages a consumer delivered to a process that died
+// (they would otherwise wait out AckWait). It is only safe when no other process can hold them,
+// so it acts only on an embedded server that accepts no outside clients: the consumer is
+// recreated to start just after its ack floor. Handlers must tolerate a redelivery of a message
+// acked above the floor (the sink skips committed sequences; a work queue has deleted them).
+func (b *Bus) ReclaimPending(ctx context.Context, spec ConsumerSpec) error {
+	if b.Server == nil { // Connect starts its embedded server for in-process clients only
+		return nil
+	}
+	cons, err := b.JS.Consumer(ctx, spec.Stream, spec.Durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("bus: reclaim %s: %w", spec.Durable, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("bus: reclaim %s: %w", spec.Durable, err)
+	}
+	if info.NumAckPending == 0 {
+		return nil
+	}
+	if err := b.JS.DeleteConsumer(ctx, spec.Stream, spec.Durable); err != nil {
+		return fmt.Errorf("bus: reclaim %s: %w", spec.Durable, err)
+	}
+	if stream, serr := b.JS.Stream(ctx, spec.Stream); serr == nil && stream.CachedInfo().Config.Retention != jetstream.WorkQueuePolicy {
+		spec.startSeq = info.AckFloor.Stream + 1 // a work queue has deleted what was acked
+	}
+	_, err = CreateConsumer(ctx, b.JS, spec)
+	return err
 }

@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/prefstream/prefstream/featurize"
+	sein "github.com/prefstream/prefstream/ingest/stackexchange"
+	"github.com/prefstream/prefstream/internal/bus"
+	"github.com/prefstream/prefstream/internal/lake"
+	"github.com/prefstream/prefstream/internal/sink"
+)
+
+// Summary is what a pipeline run reports, also written as JSON with --summary.
+type Summary struct {
+	Documents   map[string]int64 `json:"documents"`
+	Pairs       map[string]int64 `json:"pairs"`
+	DeadLetters map[string]int64 `json:"dead_letters"`
+	BytesIn     int64            `json:"bytes_in"`
+	Seconds     float64          `json:"seconds"`
+}
+
+// input is one SOURCE=PATH argument.
+type input struct{ source, path string }
+
+func parseInputs(args []string) ([]input, error) {
+	var out []input
+	for _, a := range args {
+		source, path, ok := strings.Cut(a, "=")
+		if !ok || path == "" {
+			return nil, fmt.Errorf("input %q: want SOURCE=PATH, e.g. stackexchange=./ai.stackexchange.com.7z", a)
+		}
+		if _, ok := ingesters[source]; !ok {
+			return nil, fmt.Errorf("input %q: unknown source %q (known: stackexchange)", a, source)
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("input %q: %w", a, err)
+		}
+		out = append(out, input{source, path})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no input: give SOURCE=PATH arguments")
+	}
+	return out, nil
+}
+
+// ingestResult is what an ingester reports of one input.
+type ingestResult struct {
+	name      string
+	documents int64
+	bytes     int64
+	skipped   bool
+}
+
+// ingestOptions are what every ingester takes.
+type ingestOptions struct {
+	progress        func(read, total int64)
+	checkpointBytes int64
+}
+
+type ingester func(ctx context.Context, b *bus.Bus, path string, o ingestOptions) (ingestResult, error)
+
+var ingesters = map[string]ingester{
+	"stackexchange": func(ctx context.Context, b *bus.Bus, path string, o ingestOptions) (ingestResult, error) {
+		res, err := sein.Ingest(ctx, b, path, sein.Options{Progress: o.progress, CheckpointBytes: o.checkpointBytes})
+		return ingestResult{name: res.Site, documents: res.Counts.Documents, bytes: res.Counts.Bytes, skipped: res.Skipped}, err
+	},
+}
+
+type pipelineOptions struct {
+	ingest         ingestOptions
+	lake           string
+	summaryFile    string
+	recipes        map[string]featurize.Recipe
+	workers        int
+	commitMessages int
+	quiet          bool
+}
+
+func newPipelineCmd(g *globals) *cobra.Command {
+	var o pipelineOptions
+	var rf recipeFlags
+	cmd := &cobra.Command{
+		Use:   "pipeline [flags] SOURCE=PATH...",
+		Short: "Ingest dumps, pair them and commit the pairs to Parquet, then exit",
+		Long: `Runs ingest, featurize and the Parquet sink together and exits 0 once every pair of the given
+dumps is committed to the lake. Run again on the same --data-dir and --lake after a crash, it
+finishes the job with no pair lost or repeated. A dump already ingested is not read again.
+
+SOURCE=PATH: stackexchange=PATH where PATH is a site .7z, an extracted site folder or a Posts.xml.`,
+		Example: `  prefstream pipeline --data-dir ./d --lake ./lake --summary run.json stackexchange=./ai.stackexchange.com.7z`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			inputs, err := parseInputs(args)
+			if err != nil {
+				return err
+			}
+			if o.recipes, err = rf.recipes(); err != nil {
+				return err
+			}
+			sum, err := runPipeline(cmd.Context(), g, inputs, o)
+			if sum != nil {
+				printSummary(cmd.OutOrStdout(), sum)
+				if o.summaryFile != "" {
+					if werr := writeJSON(o.summaryFile, sum); werr != nil {
+						err = errors.Join(err, werr)
+					}
+				}
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&o.lake, "lake", "./lake", "lake root directory")
+	cmd.Flags().StringVar(&o.summaryFile, "summary", "", "also write the summary as JSON to this file")
+	cmd.Flags().IntVar(&o.workers, "workers", 2, "featurize jobs processed at once")
+	cmd.Flags().Int64Var(&o.ingest.checkpointBytes, "checkpoint-bytes", 32<<20, "input bytes between ingest checkpoints")
+	cmd.Flags().IntVar(&o.commitMessages, "commit-messages", 0, "messages per Parquet file at most (default: the sink's)")
+	for _, hidden := range []string{"checkpoint-bytes", "commit-messages"} {
+		_ = cmd.Flags().MarkHidden(hidden)
+	}
+	rf.register(cmd)
+	return cmd
+}
+
+func runPipeline(ctx context.Context, g *globals, inputs []input, o pipelineOptions) (*Summary, error) {
+	start := time.Now()
+	b, err := g.connect(ctx, "pipeline")
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	if err := g.serve(ctx); err != nil {
+		return nil, err
+	}
+	for _, spec := range []bus.ConsumerSpec{featurize.JobsSpec(), sink.PairsSpec()} {
+		if err := b.ReclaimPending(ctx, spec); err != nil {
+			return nil, err
+		}
+	}
+	svc := startServices(ctx,
+		func(ctx context.Context) error {
+			return featurize.Run(ctx, b, featurize.Options{Recipes: o.recipes, Workers: o.workers, Log: g.log})
+		},
+		func(ctx context.Context) error {
+			return sink.RunPairs(ctx, b, sink.Options{Lake: o.lake, Log: g.log, CommitMessages: o.commitMessages})
+		},
+	)
+
+	sum := &Summary{Documents: map[string]int64{}, Pairs: map[string]int64{}, DeadLetters: map[string]int64{}}
+	var inputErrs error
+	for _, in := range inputs {
+		res, err := ingestWithProgress(ctx, g, b, in, o.ingest, o.quiet)
+		sum.Documents[in.source] += res.documents
+		sum.BytesIn += res.bytes
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, errors.Join(err, svc.stop())
+			}
+			g.log.Error("input failed; what was read before the error still goes through", zap.String("input", in.path), zap.Error(err))
+			inputErrs = errors.Join(inputErrs, err)
+		}
+	}
+	if err := waitCommitted(ctx, b, svc); err != nil {
+		return nil, errors.Join(err, svc.stop())
+	}
+	if err := svc.stop(); err != nil {
+		return nil, err
+	}
+	if err := countOutputs(ctx, b, o.lake, sum); err != nil {
+		return nil, err
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	return sum, inputErrs
+}
+
+func ingestWithProgress(ctx context.Context, g *globals, b *bus.Bus, in input, o ingestOptions, quiet bool) (ingestResult, error) {
+	bar := newProgress(in.source+" "+in.path, quiet)
+	defer bar.finish()
+	o.progress = bar.update
+	res, err := ingesters[in.source](ctx, b, in.path, o)
+	if res.skipped {
+		g.log.Info("already ingested; not read again", zap.String("input", in.path), zap.Int64("documents", res.documents))
+	} else if err == nil {
+		g.log.Info("ingested", zap.String("input", in.path), zap.Int64("documents", res.documents))
+	}
+	return res, err
+}
+
+// services runs the long-running stages of a pipeline until stopped or until one fails.
+type services struct {
+	cancel context.CancelFunc
+	errs   chan error
+	failed chan struct{}
+	n      int
+	once   sync.Once
+}
+
+func startServices(ctx context.Context, run ...func(context.Context) error) *services {
+	sctx, cancel := context.WithCancel(ctx)
+	s := &services{cancel: cancel, errs: make(chan error, len(run)), failed: make(chan struct{}), n: len(run)}
+	for _, r := range run {
+		go func() {
+			err := r(sctx)
+			if sctx.Err() == nil {
+				s.once.Do(func() { close(s.failed) })
+			}
+			s.errs <- err
+		}()
+	}
+	return s
+}
+
+// stop cancels every service and returns their errors, if any but cancellation.
+func (s *services) stop() error {
+	s.cancel()
+	var err error
+	for i := 0; i < s.n; i++ {
+		if e := <-s.errs; e != nil && !errors.Is(e, context.Canceled) {
+			err = errors.Join(err, e)
+		}
+	}
+	s.n = 0
+	return err
+}
+
+// waitCommitted returns once every grouping job is done and every pair is committed to the lake.
+func waitCommitted(ctx context.Context, b *bus.Bus, svc *services) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-svc.failed:
+			return errors.New("a pipeline service stopped")
+		case <-tick.C:
+		}
+		done, err := drained(ctx, b)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+func drained(ctx context.Context, b *bus.Bus) (bool, error) {
+	jobs, err := b.JS.Stream(ctx, bus.StreamJobs)
+	if err != nil {
+		return false, err
+	}
+	info, err := jobs.Info(ctx)
+	if err != nil {
+		return false, err
+	}
+	if info.State.Msgs > 0 {
+		return false, nil
+	}
+	cons, err := b.JS.Consumer(ctx, bus.StreamPairs, sink.PairsSpec().Durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	ci, err := cons.Info(ctx)
+	if err != nil {
+		return false, err
+	}
+	return ci.NumPending == 0 && ci.NumAckPending == 0, nil
+}
+
+// countOutputs fills the pairs committed per source from the lake, and the dead letters per
+// source from the DLQ stream.
+func countOutputs(ctx context.Context, b *bus.Bus, lakeDir string, sum *Summary) error {
+	stats, err := lake.Stats(lakeDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for _, s := range stats {
+		if s.Dataset == "pairs" {
+			sum.Pairs[strings.TrimPrefix(s.Partition, "source=")] += s.Rows
+		}
+	}
+	dlq, err := b.JS.Stream(ctx, bus.StreamDeadLetters)
+	if err != nil {
+		return err
+	}
+	info, err := dlq.Info(ctx, jetstream.WithSubjectFilter("dlq.>"))
+	if err != nil {
+		return err
+	}
+	for subject, n := range info.State.Subjects {
+		parts := strings.Split(subject, ".")
+		sum.DeadLetters[parts[len(parts)-1]] += int64(n)
+	}
+	for source := range sum.Documents {
+		sum.Pairs[source] += 0
+		sum.DeadLetters[source] += 0
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, s *Summary) {
+	sources := sortedKeys(s.Documents)
+	fmt.Fprintf(w, "\n%-16s %12s %12s %12s\n", "source", "documents", "pairs", "dead letters")
+	for _, src := range sources {
+		fmt.Fprintf(w, "%-16s %12d %12d %12d\n", src, s.Documents[src], s.Pairs[src], s.DeadLetters[src])
+	}
+	mb := float64(s.BytesIn) / 1e6
+	fmt.Fprintf(w, "read %.1f MB in %.1fs (%.1f MB/s)\n", mb, s.Seconds, mb/max(s.Seconds, 1e-9))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/prefstream/prefstream/internal/bus"
+	"github.com/prefstream/prefstream/internal/obs"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	bus         bus.Config
+	logFormat   string
+	logLevel    string
+	metricsAddr string
+	log         *zap.Logger
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "prefstream",
+		Short: "Streaming proxy-preference data and RLHF training on NATS JetStream",
+		Long: `prefstream turns public proxy-preference dumps (Stack Exchange) into preference pairs,
+streaming them through NATS JetStream as Arrow batches and committing them to a Parquet lake.
+
+Without --nats, every command starts an embedded nats-server with JetStream storing under
+--data-dir; with --nats it joins a real server or cluster, so the same services can run as
+separate processes on many machines.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := obs.NewLogger(g.logFormat, g.logLevel)
+			if err != nil {
+				return err
+			}
+			g.log = log
+			return nil
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&g.bus.URL, "nats", "", "NATS server URL(s), comma separated; empty starts an embedded server")
+	f.StringVar(&g.bus.DataDir, "data-dir", "./prefstream-data", "where the embedded server stores its streams")
+	f.IntVar(&g.bus.Replicas, "replicas", 1, "replicas of every stream and bucket (3 on a cluster)")
+	f.StringVar(&g.bus.CredsFile, "nats-creds", "", "NATS user credentials file")
+	f.StringVar(&g.bus.NKeyFile, "nats-nkey", "", "NATS NKey seed file")
+	f.StringVar(&g.bus.User, "nats-user", "", "NATS user name")
+	f.StringVar(&g.bus.Password, "nats-password", "", "NATS password")
+	f.StringVar(&g.bus.TLSCA, "tls-ca", "", "CA certificate to verify the NATS server")
+	f.StringVar(&g.bus.TLSCert, "tls-cert", "", "client certificate for NATS")
+	f.StringVar(&g.bus.TLSKey, "tls-key", "", "client key for NATS")
+	f.StringVar(&g.logFormat, "log-format", "console", "log format: console or json")
+	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&g.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. :9090) for long-running services")
+
+	root.AddCommand(
+		newServerCmd(g),
+		newIngestCmd(g),
+		newFeaturizeCmd(g),
+		newSinkCmd(g),
+		newLakeCmd(g),
+		newPipelineCmd(g),
+		newGenCmd(g),
+		newDemoCmd(g),
+		newBenchCmd(g),
+	)
+	return root
+}
+
+// connect joins the configured server, or starts the embedded one, named for the service.
+func (g *globals) connect(ctx context.Context, service string) (*bus.Bus, error) {
+	c := g.bus
+	c.Name = "prefstream-" + service
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	b, err := bus.Connect(cctx, c)
+	if err != nil {
+		return nil, err
+	}
+	where := c.URL
+	if where == "" {
+		where = "embedded server in " + c.DataDir
+	}
+	g.log.Debug("connected", zap.String("service", service), zap.String("nats", where))
+	return b, nil
+}
+
+// serve starts the metrics endpoint of a long-running service.
+func (g *globals) serve(ctx context.Context) error {
+	return obs.ServeMetrics(ctx, g.metricsAddr, g.log)
+}
