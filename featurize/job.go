@@ -1,11 +1,15 @@
 package featurize
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,10 +32,21 @@ var (
 // JobStats summarises one job.
 type JobStats struct {
 	Documents, Threads, Pairs, Rejects int
+	// BucketsSkipped were finished by an earlier attempt of the job.
+	BucketsSkipped int
+}
+
+func (s *JobStats) add(o JobStats) {
+	s.Documents += o.Documents
+	s.Threads += o.Threads
+	s.Pairs += o.Pairs
+	s.Rejects += o.Rejects
+	s.BucketsSkipped += o.BucketsSkipped
 }
 
 type progress struct {
-	Published int `json:"published"`
+	Published int  `json:"published"`
+	Done      bool `json:"done"`
 }
 
 // worker runs jobs with one recipe per source.
@@ -39,30 +54,93 @@ type worker struct {
 	b       *bus.Bus
 	recipes map[string]Recipe
 	log     *zap.Logger
+	buckets int
+	tmpDir  string
 }
 
-// run processes one job: read its bucket, group by thread, pair, publish. heartbeat is called
-// while it works so the job is not redelivered elsewhere.
+// run processes one job. It copies the dump's batches from RAW to a local spill file in one
+// sequential pass (a sequential read lets the server drop each block from its cache as soon as
+// it is read, where one filtered pass per bucket would load every block once per bucket), then
+// pairs the buckets, w.buckets at a time. heartbeat keeps the job from being redelivered.
 func (w *worker) run(ctx context.Context, job schemas.Job, heartbeat func()) (JobStats, error) {
 	var st JobStats
 	recipe, ok := w.recipes[job.Source]
 	if !ok {
 		return st, bus.Permanent(fmt.Errorf("featurize: no recipe for source %q", job.Source))
 	}
-	threads, err := w.readBucket(ctx, job, heartbeat, &st)
+	sp, err := w.spill(ctx, job, heartbeat)
+	if err != nil {
+		return st, err
+	}
+	defer sp.close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan int)
+	results := make(chan error, w.buckets)
+	var mu sync.Mutex
+	for i := 0; i < w.buckets; i++ {
+		go func() {
+			var err error
+			for k := range next {
+				if err != nil {
+					continue
+				}
+				var bst JobStats
+				bst, err = w.pairBucket(ctx, job, k, sp, recipe, heartbeat)
+				mu.Lock()
+				st.add(bst)
+				mu.Unlock()
+				if err != nil {
+					cancel()
+				}
+			}
+			results <- err
+		}()
+	}
+	for k := range job.Batches {
+		if job.Batches[k] > 0 {
+			select {
+			case next <- k:
+			case <-ctx.Done():
+			}
+		}
+	}
+	close(next)
+	for i := 0; i < w.buckets; i++ {
+		if e := <-results; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return st, err
+	}
+	pairsOut.WithLabelValues(job.Source).Add(float64(st.Pairs))
+	rejectsOut.WithLabelValues(job.Source).Add(float64(st.Rejects))
+	jobsDone.WithLabelValues(job.Source).Inc()
+	return st, nil
+}
+
+// pairBucket groups one bucket's documents by thread and publishes the pairs of every thread.
+func (w *worker) pairBucket(ctx context.Context, job schemas.Job, k int, sp *spill, recipe Recipe, heartbeat func()) (JobStats, error) {
+	var st JobStats
+	out, err := w.openOutput(ctx, job, k)
+	if err != nil {
+		return st, err
+	}
+	if out.done.Done {
+		st.BucketsSkipped++
+		return st, nil
+	}
+	threads, err := sp.bucket(k, &st)
 	if err != nil {
 		return st, err
 	}
 	keys := make([]string, 0, len(threads))
-	for k := range threads {
-		keys = append(keys, k)
+	for key := range threads {
+		keys = append(keys, key)
 	}
 	sort.Strings(keys)
-	out, err := w.openOutput(ctx, job)
-	if err != nil {
-		return st, err
-	}
-	for _, key := range keys {
+	for i, key := range keys {
 		pairs, rejects, skipped := recipe.Thread(threads[key])
 		delete(threads, key)
 		st.Threads++
@@ -81,67 +159,134 @@ func (w *worker) run(ctx context.Context, job schemas.Job, heartbeat func()) (Jo
 			}
 		}
 		st.Pairs += len(pairs)
+		if i%1024 == 0 {
+			heartbeat()
+		}
 	}
-	if err := out.close(ctx); err != nil {
-		return st, err
-	}
-	pairsOut.WithLabelValues(job.Source).Add(float64(st.Pairs))
-	rejectsOut.WithLabelValues(job.Source).Add(float64(st.Rejects))
-	jobsDone.WithLabelValues(job.Source).Inc()
-	return st, nil
+	return st, out.close(ctx)
 }
 
-// readBucket reads the documents of the job's bucket back from the RAW stream, skipping batches
-// of other dumps and batches seen twice, and groups them by thread.
-func (w *worker) readBucket(ctx context.Context, job schemas.Job, heartbeat func(), st *JobStats) (map[string][]schemas.Document, error) {
-	cons, err := w.b.JS.OrderedConsumer(ctx, bus.StreamRaw, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{job.Subject}, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: job.FirstSeq,
+// spill is a local copy of one job's batches, with where each bucket's batches are.
+type spill struct {
+	f     *os.File
+	spans [][]span
+}
+
+type span struct {
+	off int64
+	n   int
+}
+
+// spill reads the job's batches from RAW in stream order, skipping batches of other dumps and
+// batches seen twice, and appends them to a temp file.
+func (w *worker) spill(ctx context.Context, job schemas.Job, heartbeat func()) (*spill, error) {
+	f, err := os.CreateTemp(w.tmpDir, "prefstream-featurize-*.spill")
+	if err != nil {
+		return nil, fmt.Errorf("featurize: spill file: %w", err)
+	}
+	sp := &spill{f: f, spans: make([][]span, len(job.Batches))}
+	if err := sp.fill(ctx, w.b, job, heartbeat); err != nil {
+		sp.close()
+		return nil, err
+	}
+	return sp, nil
+}
+
+func (sp *spill) fill(ctx context.Context, b *bus.Bus, job schemas.Job, heartbeat func()) error {
+	cons, err := b.JS.OrderedConsumer(ctx, bus.StreamRaw, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{job.Subjects}, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: job.FirstSeq,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("featurize: read %s: %w", job.Subject, err)
+		return fmt.Errorf("featurize: read %s: %w", job.Subjects, err)
 	}
-	iter, err := cons.Messages(jetstream.PullMaxBytes(64 << 20))
+	iter, err := cons.Messages(jetstream.PullMaxBytes(16 << 20))
 	if err != nil {
-		return nil, fmt.Errorf("featurize: read %s: %w", job.Subject, err)
+		return fmt.Errorf("featurize: read %s: %w", job.Subjects, err)
 	}
 	defer iter.Stop()
-	threads := map[string][]schemas.Document{}
-	seen := map[int]bool{}
-	var docs []schemas.Document
+	seen := make([]map[int]bool, len(job.Batches))
+	w := bufio.NewWriterSize(sp.f, 1<<20)
+	var off int64
+	got, want := 0, 0
+	for _, n := range job.Batches {
+		want += n
+	}
 	last := time.Now()
-	for {
+	for got < want {
 		msg, err := iter.Next(jetstream.NextMaxWait(30 * time.Second))
 		if err != nil {
-			return nil, fmt.Errorf("featurize: read %s after %d of %d batches: %w", job.Subject, len(seen), job.Batches, err)
+			return fmt.Errorf("featurize: read %s after %d of %d batches: %w", job.Subjects, got, want, err)
 		}
 		meta, err := msg.Metadata()
 		if err != nil {
-			return nil, fmt.Errorf("featurize: read %s: %w", job.Subject, err)
+			return fmt.Errorf("featurize: read %s: %w", job.Subjects, err)
 		}
-		batch, berr := strconv.Atoi(msg.Headers().Get(schemas.HeaderBatch))
-		if msg.Headers().Get(schemas.HeaderDump) == job.Dump && berr == nil && !seen[batch] {
-			seen[batch] = true
-			docs, err = schemas.DocumentCodec.DecodeAppend(docs[:0], msg.Data())
-			if err != nil {
-				return nil, bus.Permanent(fmt.Errorf("featurize: batch %d of %s (seq %d): %w", batch, job.Subject, meta.Sequence.Stream, err))
+		k, batch, ok := batchOf(msg, job)
+		if ok && !seen[k][batch] {
+			if seen[k] == nil {
+				seen[k] = map[int]bool{}
 			}
-			for _, d := range docs {
-				threads[d.ThreadID] = append(threads[d.ThreadID], d)
+			seen[k][batch] = true
+			if _, err := w.Write(msg.Data()); err != nil {
+				return fmt.Errorf("featurize: spill: %w", err)
 			}
-			st.Documents += len(docs)
+			sp.spans[k] = append(sp.spans[k], span{off, len(msg.Data())})
+			off += int64(len(msg.Data()))
+			got++
 		}
 		if time.Since(last) > 5*time.Second {
 			heartbeat()
 			last = time.Now()
 		}
-		if meta.Sequence.Stream >= job.LastSeq || meta.NumPending == 0 {
-			break
+		if meta.Sequence.Stream >= job.LastSeq && got < want {
+			return fmt.Errorf("featurize: RAW holds %d of the %d batches of %s up to sequence %d", got, want, job.Dump, job.LastSeq)
 		}
 	}
-	if len(seen) != job.Batches {
-		return nil, fmt.Errorf("featurize: %s holds %d of the %d batches of %s", job.Subject, len(seen), job.Batches, job.Dump)
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("featurize: spill: %w", err)
+	}
+	return nil
+}
+
+// batchOf reads which bucket and batch of the job a message is; ok is false for other dumps.
+func batchOf(msg jetstream.Msg, job schemas.Job) (bucket, batch int, ok bool) {
+	if msg.Headers().Get(schemas.HeaderDump) != job.Dump {
+		return 0, 0, false
+	}
+	subject := msg.Subject()
+	bucket, err := strconv.Atoi(subject[strings.LastIndexByte(subject, '.')+1:])
+	if err != nil || bucket < 0 || bucket >= len(job.Batches) {
+		return 0, 0, false
+	}
+	batch, err = strconv.Atoi(msg.Headers().Get(schemas.HeaderBatch))
+	return bucket, batch, err == nil && batch >= 0 && batch < job.Batches[bucket]
+}
+
+// bucket decodes bucket k's documents, grouped by thread.
+func (sp *spill) bucket(k int, st *JobStats) (map[string][]schemas.Document, error) {
+	threads := map[string][]schemas.Document{}
+	var docs []schemas.Document
+	for _, s := range sp.spans[k] {
+		data := make([]byte, s.n)
+		if _, err := sp.f.ReadAt(data, s.off); err != nil {
+			return nil, fmt.Errorf("featurize: spill %s: %w", sp.f.Name(), err)
+		}
+		var err error
+		docs, err = schemas.DocumentCodec.DecodeAppend(docs[:0], data)
+		if err != nil {
+			return nil, bus.Permanent(fmt.Errorf("featurize: a batch of bucket %d: %w", k, err))
+		}
+		for _, d := range docs {
+			threads[d.ThreadID] = append(threads[d.ThreadID], d)
+		}
+		st.Documents += len(docs)
 	}
 	return threads, nil
+}
+
+func (sp *spill) close() {
+	sp.f.Close()
+	os.Remove(sp.f.Name())
 }
 
 // output publishes a job's pairs in deterministic batches and skips those a previous attempt
@@ -149,6 +294,7 @@ func (w *worker) readBucket(ctx context.Context, job schemas.Job, heartbeat func
 type output struct {
 	w       *worker
 	job     schemas.Job
+	key     string
 	pub     *bus.Publisher
 	state   bus.State
 	done    progress
@@ -158,13 +304,14 @@ type output struct {
 	flushed time.Time
 }
 
-func (w *worker) openOutput(ctx context.Context, job schemas.Job) (*output, error) {
+func (w *worker) openOutput(ctx context.Context, job schemas.Job, bucket int) (*output, error) {
 	state, err := w.b.OpenState(ctx, bus.BucketProgress)
 	if err != nil {
 		return nil, err
 	}
-	o := &output{w: w, job: job, pub: bus.NewPublisher(w.b.JS, 32), state: state, flushed: time.Now()}
-	if _, err := state.Load(ctx, job.ID(), &o.done); err != nil {
+	key := job.ID() + "/" + strconv.Itoa(bucket)
+	o := &output{w: w, job: job, key: key, pub: bus.NewPublisher(w.b.JS, 32), state: state, flushed: time.Now()}
+	if _, err := state.Load(ctx, key, &o.done); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -199,7 +346,7 @@ func (o *output) publish(ctx context.Context) error {
 	h.Set(schemas.HeaderDump, o.job.Dump)
 	h.Set(schemas.HeaderBatch, strconv.Itoa(n))
 	h.Set(schemas.HeaderRows, strconv.Itoa(len(pairs)))
-	if err := o.pub.Publish(ctx, bus.PairSubject(o.job.Source), "pairs/"+o.job.ID()+"/"+strconv.Itoa(n), data, h); err != nil {
+	if err := o.pub.Publish(ctx, bus.PairSubject(o.job.Source), "pairs/"+o.key+"/"+strconv.Itoa(n), data, h); err != nil {
 		return err
 	}
 	if time.Since(o.flushed) > 5*time.Second {
@@ -218,7 +365,7 @@ func (o *output) mark(ctx context.Context) error {
 		return nil
 	}
 	o.done.Published = o.batch
-	return o.state.Store(ctx, o.job.ID(), o.done)
+	return o.state.Store(ctx, o.key, o.done)
 }
 
 func (o *output) reject(ctx context.Context, r Reject) error {
@@ -232,14 +379,19 @@ func (o *output) reject(ctx context.Context, r Reject) error {
 	h.Set(schemas.HeaderDump, o.job.Dump)
 	h.Set(schemas.HeaderReason, r.Reason)
 	h.Set(schemas.HeaderOrigin, origin)
-	return o.pub.Publish(ctx, bus.DeadLetterSubject("featurize", o.job.Source), "dlq/"+o.job.ID()+"/"+r.Doc.ID, data, h)
+	return o.pub.Publish(ctx, bus.DeadLetterSubject("featurize", o.job.Source), "dlq/"+o.key+"/"+r.Doc.ID, data, h)
 }
 
+// close publishes what is left and marks the bucket done.
 func (o *output) close(ctx context.Context) error {
 	if err := o.publish(ctx); err != nil {
 		return err
 	}
-	return o.mark(ctx)
+	if err := o.pub.Flush(ctx); err != nil {
+		return err
+	}
+	o.done = progress{Published: o.batch, Done: true}
+	return o.state.Store(ctx, o.key, o.done)
 }
 
 // decodeJob reads a job message.
@@ -248,7 +400,7 @@ func decodeJob(data []byte) (schemas.Job, error) {
 	if err := json.Unmarshal(data, &job); err != nil {
 		return job, bus.Permanent(fmt.Errorf("featurize: job: %w", err))
 	}
-	if job.Source == "" || job.Subject == "" || job.Batches <= 0 || job.FirstSeq == 0 {
+	if job.Source == "" || job.Subjects == "" || len(job.Batches) == 0 || job.FirstSeq == 0 {
 		return job, bus.Permanent(fmt.Errorf("featurize: incomplete job %s", data))
 	}
 	return job, nil

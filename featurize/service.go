@@ -19,9 +19,11 @@ const Durable = "featurize"
 type Options struct {
 	// Recipes by source; sources without one are dead-lettered.
 	Recipes map[string]Recipe
-	// Workers run jobs concurrently (default 2).
+	// Workers pair the buckets of a job concurrently (default 2).
 	Workers int
-	Log     *zap.Logger
+	// TmpDir holds each job's spill file (default: the system temp dir).
+	TmpDir string
+	Log    *zap.Logger
 	// OnJob, if set, sees every finished job.
 	OnJob func(JobStats)
 }
@@ -30,7 +32,7 @@ type Options struct {
 func JobsSpec() bus.ConsumerSpec {
 	return bus.ConsumerSpec{
 		Stream: bus.StreamJobs, Durable: Durable, FilterSubjects: []string{bus.JobSubject("featurize", "*")},
-		MaxAckPending: 64, MaxDeliver: 5, AckWait: time.Minute,
+		MaxAckPending: 1, MaxDeliver: 5, AckWait: 30 * time.Second,
 		BackOff:     []time.Duration{time.Second, 5 * time.Second, 30 * time.Second},
 		DeadLetters: bus.DeadLetterSubject("featurize", "jobs"),
 	}
@@ -44,15 +46,14 @@ func Run(ctx context.Context, b *bus.Bus, o Options) error {
 	if o.Log == nil {
 		o.Log = zap.NewNop()
 	}
-	w := &worker{b: b, recipes: o.Recipes, log: o.Log}
-	var mu sync.Mutex
+	w := &worker{b: b, recipes: o.Recipes, log: o.Log, buckets: o.Workers, tmpDir: o.TmpDir}
 	handle := func(ctx context.Context, msg jetstream.Msg) error {
 		job, err := decodeJob(msg.Data())
 		if err != nil {
 			return err
 		}
 		start := time.Now()
-		st, err := w.run(ctx, job, func() { _ = msg.InProgress() })
+		st, err := w.run(ctx, job, throttle(5*time.Second, func() { _ = msg.InProgress() }))
 		if err != nil {
 			o.Log.Warn("job failed", zap.String("job", job.ID()), zap.Error(err))
 			return err
@@ -61,23 +62,30 @@ func Run(ctx context.Context, b *bus.Bus, o Options) error {
 			return err
 		}
 		o.Log.Info("job done", zap.String("job", job.ID()), zap.Int("documents", st.Documents), zap.Int("threads", st.Threads),
-			zap.Int("pairs", st.Pairs), zap.Int("dead_letters", st.Rejects), zap.Duration("took", time.Since(start)))
+			zap.Int("pairs", st.Pairs), zap.Int("dead_letters", st.Rejects), zap.Int("buckets_done_before", st.BucketsSkipped),
+			zap.Duration("took", time.Since(start)))
 		if o.OnJob != nil {
-			mu.Lock()
 			o.OnJob(st)
-			mu.Unlock()
 		}
 		return nil
 	}
-	errs := make(chan error, o.Workers)
-	for i := 0; i < o.Workers; i++ {
-		go func() { errs <- bus.Consume(ctx, b.JS, JobsSpec(), handle) }()
-	}
-	var err error
-	for i := 0; i < o.Workers; i++ {
-		if e := <-errs; e != nil && !errors.Is(e, context.Canceled) {
-			err = errors.Join(err, e)
-		}
+	err := bus.Consume(ctx, b.JS, JobsSpec(), handle)
+	if errors.Is(err, context.Canceled) {
+		return nil
 	}
 	return err
+}
+
+// throttle calls f at most once per interval, from any goroutine.
+func throttle(interval time.Duration, f func()) func() {
+	var mu sync.Mutex
+	var last time.Time
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) >= interval {
+			last = time.Now()
+			f()
+		}
+	}
 }

@@ -67,6 +67,21 @@ type Batcher struct {
 	pendingLen []int
 	buffered   int
 	maxDoc     int
+	// Batches are encoded and published by a second goroutine, so reading the input and
+	// encoding overlap on two cores.
+	queue chan batch
+	done  chan struct{}
+	err   error
+}
+
+// batch is one unit of work for the encoding goroutine: documents to publish, or a barrier
+// (flushed) that it answers once everything before it is stored.
+type batch struct {
+	subject, msgID string
+	header         nats.Header
+	docs           []schemas.Document
+	data           []byte // already encoded, when docs is nil
+	flushed        chan error
 }
 
 // OpenBatcher loads the checkpoint of dump (identified by identity, which changes when the input
@@ -95,7 +110,55 @@ func OpenBatcher(ctx context.Context, b *bus.Bus, source, dump, identity string,
 	bt.pendingLen = make([]int, n)
 	bt.pub = bus.NewPublisher(b.JS, 32)
 	bt.pub.OnAck = bt.record
+	bt.queue, bt.done = make(chan batch, 4), make(chan struct{})
+	go bt.encode(ctx)
 	return bt, nil
+}
+
+// encode runs in its own goroutine: it owns the publisher.
+func (bt *Batcher) encode(ctx context.Context) {
+	defer close(bt.done)
+	var failed error
+	for it := range bt.queue {
+		if it.flushed != nil {
+			if failed == nil {
+				failed = bt.pub.Flush(ctx)
+			}
+			it.flushed <- failed
+			continue
+		}
+		if failed != nil {
+			continue
+		}
+		data, err := it.data, error(nil)
+		if it.docs != nil {
+			data, err = schemas.DocumentCodec.Encode(it.docs)
+		}
+		if err == nil {
+			err = bt.pub.Publish(ctx, it.subject, it.msgID, data, it.header)
+		}
+		failed = err
+	}
+}
+
+// sync waits until every batch handed over so far is stored.
+func (bt *Batcher) sync() error {
+	if bt.err != nil {
+		return bt.err
+	}
+	flushed := make(chan error, 1)
+	bt.queue <- batch{flushed: flushed}
+	bt.err = <-flushed
+	return bt.err
+}
+
+// Close stops the encoding goroutine; call it when done with the batcher.
+func (bt *Batcher) Close() {
+	if bt.queue != nil {
+		close(bt.queue)
+		<-bt.done
+		bt.queue = nil
+	}
 }
 
 // Checkpoint is the state the batcher resumed from or last stored.
@@ -153,25 +216,24 @@ func (bt *Batcher) publish(ctx context.Context, k int) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	data, err := schemas.DocumentCodec.Encode(docs)
-	if err != nil {
-		return err
+	if bt.err != nil {
+		return bt.err
 	}
-	batch := bt.cp.Batches[k]
-	subject := bt.subjects[k]
+	n := bt.cp.Batches[k]
 	h := nats.Header{}
 	h.Set(schemas.HeaderSchema, schemas.DocumentSchema)
 	h.Set(schemas.HeaderDump, bt.cp.Dump)
-	h.Set(schemas.HeaderBatch, strconv.Itoa(batch))
+	h.Set(schemas.HeaderBatch, strconv.Itoa(n))
 	h.Set(schemas.HeaderRows, strconv.Itoa(len(docs)))
-	msgID := fmt.Sprintf("raw/%s/%s/%d/%d", bt.source, bt.cp.Identity, k, batch)
-	if err := bt.pub.Publish(ctx, subject, msgID, data, h); err != nil {
-		return err
+	msgID := fmt.Sprintf("raw/%s/%s/%d/%d", bt.source, bt.cp.Identity, k, n)
+	select {
+	case bt.queue <- batch{subject: bt.subjects[k], msgID: msgID, header: h, docs: docs}:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	bt.cp.Batches[k]++
 	bt.buffered -= bt.pendingLen[k]
-	clear(docs)
-	bt.pending[k] = docs[:0]
+	bt.pending[k] = make([]schemas.Document, 0, min(2*len(docs), bus.BatchRows))
 	bt.pendingLen[k] = 0
 	return nil
 }
@@ -196,33 +258,36 @@ func (bt *Batcher) Flush(ctx context.Context, position int64) error {
 			return err
 		}
 	}
-	if err := bt.pub.Flush(ctx); err != nil {
+	if err := bt.sync(); err != nil {
 		return err
 	}
 	bt.cp.Position = position
 	return bt.state.Store(ctx, bt.key, bt.cp)
 }
 
-// Finish flushes what is left and queues one grouping job per bucket that received documents.
+// Finish flushes what is left and queues the dump's grouping job for featurize.
 func (bt *Batcher) Finish(ctx context.Context, position int64) error {
 	if err := bt.Flush(ctx, position); err != nil {
 		return err
 	}
-	for k := 0; k < bt.cp.Buckets; k++ {
+	job := schemas.Job{Source: bt.source, Dump: bt.cp.Dump, Subjects: bus.RawSubjects(bt.source, bt.cp.Dump), Batches: bt.cp.Batches}
+	for k := range bt.cp.Batches {
 		if bt.cp.Batches[k] == 0 {
 			continue
 		}
-		job := schemas.Job{Source: bt.source, Dump: bt.cp.Dump, Bucket: k, Subject: bt.subjects[k],
-			FirstSeq: bt.cp.FirstSeq[k], LastSeq: bt.cp.LastSeq[k], Batches: bt.cp.Batches[k]}
+		if job.FirstSeq == 0 || bt.cp.FirstSeq[k] < job.FirstSeq {
+			job.FirstSeq = bt.cp.FirstSeq[k]
+		}
+		job.LastSeq = max(job.LastSeq, bt.cp.LastSeq[k])
+	}
+	if job.FirstSeq > 0 {
 		data, _ := json.Marshal(job)
 		h := nats.Header{}
 		h.Set(schemas.HeaderSchema, schemas.JobSchema)
 		h.Set(schemas.HeaderDump, bt.cp.Dump)
-		if err := bt.pub.Publish(ctx, bus.JobSubject("featurize", bt.source), "job/"+bt.cp.Identity+"/"+strconv.Itoa(k), data, h); err != nil {
-			return err
-		}
+		bt.queue <- batch{subject: bus.JobSubject("featurize", bt.source), msgID: "job/" + bt.cp.Identity, header: h, data: data}
 	}
-	if err := bt.pub.Flush(ctx); err != nil {
+	if err := bt.sync(); err != nil {
 		return err
 	}
 	bt.cp.Done = true

@@ -81,3 +81,17 @@ func FuzzDecodeDocuments(f *testing.F) {
 		_, _ = DocumentCodec.Decode(b)
 	})
 }
+
+func BenchmarkEncodePairs(b *testing.B) {
+	pairs := make([]Pair, 1000)
+	text := string(make([]byte, 700))
+	for i := range pairs {
+		pairs[i] = Pair{PairID: PairID("s", "d", "t", "a", "b"), Prompt: text, Chosen: text, Rejected: text[:300], Split: SplitTrain}
+	}
+	b.SetBytes(int64(1000 * (700*2 + 300)))
+	for b.Loop() {
+		if _, err := PairCodec.Encode(pairs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +19,9 @@ type globals struct {
 	logFormat   string
 	logLevel    string
 	metricsAddr string
+	cpuProfile  string
+	memProfile  string
+	stopProfile func()
 	log         *zap.Logger
 }
 
@@ -39,6 +44,10 @@ separate processes on many machines.`,
 				return err
 			}
 			g.log = log
+			return g.startProfiles()
+		},
+		PersistentPostRunE: func(*cobra.Command, []string) error {
+			g.stopProfiles()
 			return nil
 		},
 	}
@@ -56,6 +65,8 @@ separate processes on many machines.`,
 	f.StringVar(&g.logFormat, "log-format", "console", "log format: console or json")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&g.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. :9090) for long-running services")
+	f.StringVar(&g.cpuProfile, "cpu-profile", "", "write a CPU profile of the run to this file")
+	f.StringVar(&g.memProfile, "mem-profile", "", "write a heap profile at the end of the run to this file")
 
 	root.AddCommand(
 		newServerCmd(g),
@@ -92,4 +103,42 @@ func (g *globals) connect(ctx context.Context, service string) (*bus.Bus, error)
 // serve starts the metrics endpoint of a long-running service.
 func (g *globals) serve(ctx context.Context) error {
 	return obs.ServeMetrics(ctx, g.metricsAddr, g.log)
+}
+
+func (g *globals) startProfiles() error {
+	g.stopProfile = func() {}
+	if g.cpuProfile == "" {
+		return nil
+	}
+	f, err := os.Create(g.cpuProfile)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	g.stopProfile = func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+	return nil
+}
+
+func (g *globals) stopProfiles() {
+	if g.stopProfile != nil {
+		g.stopProfile()
+	}
+	if g.memProfile == "" {
+		return
+	}
+	f, err := os.Create(g.memProfile)
+	if err != nil {
+		g.log.Warn("heap profile", zap.Error(err))
+		return
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		g.log.Warn("heap profile", zap.Error(err))
+	}
 }

@@ -45,6 +45,7 @@ func Ingest(ctx context.Context, b *bus.Bus, path string, o Options) (Result, er
 	if err != nil {
 		return res, err
 	}
+	defer bt.Close()
 	if cp := bt.Checkpoint(); cp.Done {
 		res.Counts, res.Skipped = cp.Counts, true
 		return res, nil
@@ -214,4 +215,3 @@ func parseTime(s string) int64 {
 	}
 	return t.Unix()
 }
-

@@ -13,7 +13,7 @@ import (
 const (
 	// StreamRaw holds ingested Documents, raw.<source>.<dump>.<bucket>.
 	StreamRaw = "RAW"
-	// StreamJobs is the work queue of grouping jobs, jobs.<stage>.<source>.
+	// StreamJobs is the work queue of grouping jobs, jobs.<stage>.<source>: one per ingested dump.
 	StreamJobs = "JOBS"
 	// StreamPairs holds preference Pairs, pairs.<source>.
 	StreamPairs = "PAIRS"
@@ -36,13 +36,17 @@ const DuplicateWindow = time.Hour
 func RawSubject(source, dump string, bucket int) string {
 	return fmt.Sprintf("raw.%s.%s.%d", source, Token(dump), bucket)
 }
+
+// RawSubjects matches every bucket subject of one dump.
+func RawSubjects(source, dump string) string { return fmt.Sprintf("raw.%s.%s.*", source, Token(dump)) }
+
 func JobSubject(stage, source string) string        { return "jobs." + stage + "." + source }
 func PairSubject(source string) string              { return "pairs." + source }
 func DeadLetterSubject(stage, source string) string { return "dlq." + stage + "." + source }
 
 var streams = []jetstream.StreamConfig{
 	{Name: StreamRaw, Subjects: []string{"raw.>"}, Description: "ingested documents as Arrow batches"},
-	{Name: StreamJobs, Subjects: []string{"jobs.>"}, Retention: jetstream.WorkQueuePolicy, Description: "grouping jobs, one per completed bucket"},
+	{Name: StreamJobs, Subjects: []string{"jobs.>"}, Retention: jetstream.WorkQueuePolicy, Description: "grouping jobs, one per completely ingested dump"},
 	{Name: StreamPairs, Subjects: []string{"pairs.>"}, Description: "preference pairs as Arrow batches"},
 	{Name: StreamDeadLetters, Subjects: []string{"dlq.>"}, Description: "records a stage could not use, with the reason"},
 }

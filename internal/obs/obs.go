@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -36,7 +37,7 @@ func NewLogger(format, level string) (*zap.Logger, error) {
 	return cfg.Build()
 }
 
-// ServeMetrics serves /metrics on addr until ctx is done; an empty addr serves nothing. It
+// ServeMetrics serves /metrics (and Go's /debug/pprof/) on addr until ctx is done; an empty addr serves nothing. It
 // returns once the listener is bound, so a bad address fails fast.
 func ServeMetrics(ctx context.Context, addr string, log *zap.Logger) error {
 	if addr == "" {
@@ -48,6 +49,8 @@ func ServeMetrics(ctx context.Context, addr string, log *zap.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -28,12 +28,12 @@ var (
 // Options configure a Parquet sink.
 type Options struct {
 	Lake string
-	// CommitBytes of pending messages close a file (default 64 MiB): it bounds memory too, since
-	// a message is held until its file is committed.
+	// CommitBytes of pending messages close a file (default 32 MiB of compressed batches): it
+	// bounds memory too, since a message is held until its file is committed.
 	CommitBytes int64
 	// CommitMessages close a file (default 1000).
 	CommitMessages int
-	// IdleCommit closes files when no message arrived for this long (default 1s).
+	// IdleCommit closes files when no message arrived for this long (default 250ms).
 	IdleCommit time.Duration
 	Log        *zap.Logger
 	Lakes      lake.Options
@@ -43,7 +43,7 @@ type Options struct {
 func PairsSpec() bus.ConsumerSpec {
 	return bus.ConsumerSpec{
 		Stream: bus.StreamPairs, Durable: "sink-parquet-pairs", FilterSubjects: []string{"pairs.>"},
-		MaxAckPending: 4096, MaxDeliver: 5, AckWait: 10 * time.Minute, PullMaxBytes: 64 << 20,
+		MaxAckPending: 4096, MaxDeliver: 5, AckWait: 30 * time.Second, PullMaxBytes: 16 << 20,
 		BackOff:     []time.Duration{time.Second, 10 * time.Second},
 		DeadLetters: bus.DeadLetterSubject("sink", "pairs"),
 	}
@@ -56,9 +56,10 @@ func RunPairs(ctx context.Context, b *bus.Bus, o Options) error {
 }
 
 type partition[T any] struct {
-	w    *lake.Writer[T]
-	msgs []jetstream.Msg
-	size int64
+	w      *lake.Writer[T]
+	msgs   []jetstream.Msg
+	size   int64
+	oldest time.Time
 }
 
 type sinker[T any] struct {
@@ -70,13 +71,13 @@ type sinker[T any] struct {
 
 func run[T any](ctx context.Context, b *bus.Bus, o Options, spec bus.ConsumerSpec, dataset string, codec *schemas.Codec[T]) error {
 	if o.CommitBytes <= 0 {
-		o.CommitBytes = 64 << 20
+		o.CommitBytes = 32 << 20
 	}
 	if o.CommitMessages <= 0 {
 		o.CommitMessages = 1000
 	}
 	if o.IdleCommit <= 0 {
-		o.IdleCommit = time.Second
+		o.IdleCommit = 250 * time.Millisecond
 	}
 	if o.Log == nil {
 		o.Log = zap.NewNop()
@@ -143,9 +144,13 @@ func (s *sinker[T]) handle(ctx context.Context, msg jetstream.Msg) error {
 		s.reset(name, p)
 		return err
 	}
+	if len(p.msgs) == 0 {
+		p.oldest = time.Now()
+	}
 	p.msgs = append(p.msgs, msg)
 	p.size += int64(len(msg.Data()))
-	if p.size >= s.o.CommitBytes || len(p.msgs) >= s.o.CommitMessages {
+	// Held messages must be committed and acked well within the consumer's AckWait.
+	if p.size >= s.o.CommitBytes || len(p.msgs) >= s.o.CommitMessages || time.Since(p.oldest) > 10*time.Second {
 		return s.commit(name, p)
 	}
 	return nil
