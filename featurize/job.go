@@ -64,8 +64,13 @@ type worker struct {
 // pairs the buckets, w.buckets at a time. heartbeat keeps the job from being redelivered.
 func (w *worker) run(ctx context.Context, job schemas.Job, heartbeat func()) (JobStats, error) {
 	var st JobStats
-	recipe, ok := w.recipes[job.Source]
-	if !ok {
+	var recipe ThreadRecipe
+	switch r := w.recipes[job.Source].(type) {
+	case StreamRecipe:
+		return w.runStream(ctx, job, r, heartbeat)
+	case ThreadRecipe:
+		recipe = r
+	default:
 		return st, bus.Permanent(fmt.Errorf("featurize: no recipe for source %q", job.Source))
 	}
 	sp, err := w.spill(ctx, job, heartbeat)
@@ -121,7 +126,7 @@ func (w *worker) run(ctx context.Context, job schemas.Job, heartbeat func()) (Jo
 }
 
 // pairBucket groups one bucket's documents by thread and publishes the pairs of every thread.
-func (w *worker) pairBucket(ctx context.Context, job schemas.Job, k int, sp *spill, recipe Recipe, heartbeat func()) (JobStats, error) {
+func (w *worker) pairBucket(ctx context.Context, job schemas.Job, k int, sp *spill, recipe ThreadRecipe, heartbeat func()) (JobStats, error) {
 	var st JobStats
 	out, err := w.openOutput(ctx, job, k)
 	if err != nil {
@@ -166,6 +171,61 @@ func (w *worker) pairBucket(ctx context.Context, job schemas.Job, k int, sp *spi
 	return st, out.close(ctx)
 }
 
+// runStream pairs a single-bucket job whose documents arrive grouped by thread and in order,
+// straight from the stream, batches put back in batch order.
+func (w *worker) runStream(ctx context.Context, job schemas.Job, recipe StreamRecipe, heartbeat func()) (JobStats, error) {
+	var st JobStats
+	if len(job.Batches) != 1 {
+		return st, bus.Permanent(fmt.Errorf("featurize: %s is paired as a stream and needs one bucket, the job has %d", job.Source, len(job.Batches)))
+	}
+	out, err := w.openOutput(ctx, job, 0)
+	if err != nil || out.done.Done {
+		st.BucketsSkipped++
+		return st, err
+	}
+	var (
+		next    int
+		early   = map[int][]byte{}
+		docs    []schemas.Document
+		thread  string
+		pairsOf func(schemas.Document) []schemas.Pair
+	)
+	err = readBatches(ctx, w.b, job, heartbeat, func(_, batch int, data []byte) error {
+		early[batch] = data
+		for data, ok := early[next]; ok; data, ok = early[next] {
+			delete(early, next)
+			next++
+			var err error
+			if docs, err = schemas.DocumentCodec.DecodeAppend(docs[:0], data); err != nil {
+				return bus.Permanent(fmt.Errorf("featurize: batch %d of %s: %w", next-1, job.Dump, err))
+			}
+			for _, d := range docs {
+				if pairsOf == nil || d.ThreadID != thread {
+					thread, pairsOf = d.ThreadID, recipe.NewThread()
+					st.Threads++
+				}
+				for _, p := range pairsOf(d) {
+					if err := out.add(ctx, p); err != nil {
+						return err
+					}
+					st.Pairs++
+				}
+			}
+			st.Documents += len(docs)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	if err := out.close(ctx); err != nil {
+		return st, err
+	}
+	pairsOut.WithLabelValues(job.Source).Add(float64(st.Pairs))
+	jobsDone.WithLabelValues(job.Source).Inc()
+	return st, nil
+}
+
 // spill is a local copy of one job's batches, with where each bucket's batches are.
 type spill struct {
 	f     *os.File
@@ -193,6 +253,28 @@ func (w *worker) spill(ctx context.Context, job schemas.Job, heartbeat func()) (
 }
 
 func (sp *spill) fill(ctx context.Context, b *bus.Bus, job schemas.Job, heartbeat func()) error {
+	w := bufio.NewWriterSize(sp.f, 1<<20)
+	var off int64
+	err := readBatches(ctx, b, job, heartbeat, func(k, _ int, data []byte) error {
+		if _, err := w.Write(data); err != nil {
+			return fmt.Errorf("featurize: spill: %w", err)
+		}
+		sp.spans[k] = append(sp.spans[k], span{off, len(data)})
+		off += int64(len(data))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("featurize: spill: %w", err)
+	}
+	return nil
+}
+
+// readBatches hands every batch of the job to fn once, in stream order, skipping batches of
+// other dumps and batches stored twice.
+func readBatches(ctx context.Context, b *bus.Bus, job schemas.Job, heartbeat func(), fn func(bucket, batch int, data []byte) error) error {
 	cons, err := b.JS.OrderedConsumer(ctx, bus.StreamRaw, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{job.Subjects}, DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: job.FirstSeq,
 	})
@@ -205,13 +287,10 @@ func (sp *spill) fill(ctx context.Context, b *bus.Bus, job schemas.Job, heartbea
 	}
 	defer iter.Stop()
 	seen := make([]map[int]bool, len(job.Batches))
-	w := bufio.NewWriterSize(sp.f, 1<<20)
-	var off int64
 	got, want := 0, 0
 	for _, n := range job.Batches {
 		want += n
 	}
-	last := time.Now()
 	for got < want {
 		msg, err := iter.Next(jetstream.NextMaxWait(30 * time.Second))
 		if err != nil {
@@ -227,23 +306,15 @@ func (sp *spill) fill(ctx context.Context, b *bus.Bus, job schemas.Job, heartbea
 				seen[k] = map[int]bool{}
 			}
 			seen[k][batch] = true
-			if _, err := w.Write(msg.Data()); err != nil {
-				return fmt.Errorf("featurize: spill: %w", err)
+			if err := fn(k, batch, msg.Data()); err != nil {
+				return err
 			}
-			sp.spans[k] = append(sp.spans[k], span{off, len(msg.Data())})
-			off += int64(len(msg.Data()))
 			got++
 		}
-		if time.Since(last) > 5*time.Second {
-			heartbeat()
-			last = time.Now()
-		}
+		heartbeat()
 		if meta.Sequence.Stream >= job.LastSeq && got < want {
 			return fmt.Errorf("featurize: RAW holds %d of the %d batches of %s up to sequence %d", got, want, job.Dump, job.LastSeq)
 		}
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("featurize: spill: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package schemas
 import (
 	"bytes"
 	"fmt"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -32,6 +33,34 @@ func StringColumn[T any](name string, at func(*T) *string) Column[T] {
 			}
 			b.(*array.StringBuilder).ReserveData(n)
 			return n + 4*len(rows)
+		},
+	}
+}
+
+// DictStringColumn is a dictionary-encoded utf8 column: each distinct value is stored once per
+// batch (pairs repeat their prompt and answers in many rows).
+func DictStringColumn[T any](name string, at func(*T) *string) Column[T] {
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	return Column[T]{
+		Field: arrow.Field{Name: name, Type: dt},
+		appendTo: func(b array.Builder, r *T) {
+			v := *at(r)
+			bytes := []byte{}
+			if len(v) > 0 {
+				bytes = unsafe.Slice(unsafe.StringData(v), len(v)) // the builder copies it
+			}
+			_ = b.(*array.BinaryDictionaryBuilder).Append(bytes)
+		},
+		readFrom: func(a arrow.Array, i int, r *T) {
+			d := a.(*array.Dictionary)
+			*at(r) = d.Dictionary().(*array.String).Value(d.GetValueIndex(i))
+		},
+		reserve: func(_ array.Builder, rows []T) int {
+			n := 0
+			for i := range rows {
+				n += len(*at(&rows[i]))
+			}
+			return n/2 + 4*len(rows)
 		},
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // PairSchema is the version of the Pair record.
-const PairSchema = "pair/v1"
+const PairSchema = "pair/v2"
 
 // Splits.
 const (
@@ -26,9 +26,9 @@ type Pair struct {
 	ThreadID      string  `parquet:"thread_id"`
 	ChosenID      string  `parquet:"chosen_id"`
 	RejectedID    string  `parquet:"rejected_id"`
-	Prompt        string  `parquet:"prompt"`
-	Chosen        string  `parquet:"chosen"`
-	Rejected      string  `parquet:"rejected"`
+	Prompt        string  `parquet:"prompt,dict"`
+	Chosen        string  `parquet:"chosen,dict"`
+	Rejected      string  `parquet:"rejected,dict"`
 	ChosenScore   float64 `parquet:"chosen_score"`
 	RejectedScore float64 `parquet:"rejected_score"`
 	Margin        float64 `parquet:"margin"`
@@ -78,9 +78,9 @@ var PairCodec = NewCodec(PairSchema,
 	StringColumn("thread_id", func(p *Pair) *string { return &p.ThreadID }),
 	StringColumn("chosen_id", func(p *Pair) *string { return &p.ChosenID }),
 	StringColumn("rejected_id", func(p *Pair) *string { return &p.RejectedID }),
-	StringColumn("prompt", func(p *Pair) *string { return &p.Prompt }),
-	StringColumn("chosen", func(p *Pair) *string { return &p.Chosen }),
-	StringColumn("rejected", func(p *Pair) *string { return &p.Rejected }),
+	DictStringColumn("prompt", func(p *Pair) *string { return &p.Prompt }),
+	DictStringColumn("chosen", func(p *Pair) *string { return &p.Chosen }),
+	DictStringColumn("rejected", func(p *Pair) *string { return &p.Rejected }),
 	Float64Column("chosen_score", func(p *Pair) *float64 { return &p.ChosenScore }),
 	Float64Column("rejected_score", func(p *Pair) *float64 { return &p.RejectedScore }),
 	Float64Column("margin", func(p *Pair) *float64 { return &p.Margin }),

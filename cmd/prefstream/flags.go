@@ -9,7 +9,16 @@ import (
 // sizeFlag is a byte size such as 250MB, 1GB or 1048576.
 type sizeFlag int64
 
-func (s *sizeFlag) String() string { return strconv.FormatInt(int64(*s), 10) }
+func (s *sizeFlag) String() string {
+	n := int64(*s)
+	switch {
+	case n > 0 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n > 0 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	}
+	return strconv.FormatInt(n, 10)
+}
 func (s *sizeFlag) Type() string   { return "size" }
 
 func (s *sizeFlag) Set(v string) error {

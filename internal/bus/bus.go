@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -25,6 +26,11 @@ type Config struct {
 	TLSCA, TLSCert, TLSKey              string
 	// SyncAlways makes the embedded server fsync every write.
 	SyncAlways bool
+	// OnDenied, if set, is called once when the server refuses this client a subject (a
+	// permissions violation, which nats.go reports only asynchronously while the denied request
+	// waits out its timeout). The error names the subject. Connect itself fails at once with it;
+	// a running service should stop on it (cmd/prefstream cancels the command).
+	OnDenied func(error)
 }
 
 // Bus is a live connection to JetStream, and the embedded server behind it when there is one.
@@ -33,13 +39,26 @@ type Bus struct {
 	JS       jetstream.JetStream
 	Server   *server.Server
 	Replicas int
+
+	user     string
+	onDenied func(error)
+	mu       sync.Mutex
+	denied   error
 }
 
 // Connect joins the server in c.URL, or starts the embedded one, and makes sure every stream and
 // bucket of the topology exists.
 func Connect(ctx context.Context, c Config) (*Bus, error) {
-	b := &Bus{Replicas: max(c.Replicas, 1)}
-	opts := []nats.Option{nats.Name(c.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	b := &Bus{Replicas: max(c.Replicas, 1), user: c.User}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	b.onDenied = func(err error) {
+		cancel(err)
+		if c.OnDenied != nil {
+			c.OnDenied(err)
+		}
+	}
+	opts := []nats.Option{nats.Name(c.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond), nats.ErrorHandler(b.asyncError)}
 	opts = append(opts, c.authOptions()...)
 	url := c.URL
 	if url == "" {
@@ -63,10 +82,44 @@ func Connect(ctx context.Context, c Config) (*Bus, error) {
 	}
 	b.JS = js
 	if err := EnsureTopology(ctx, js, b.Replicas); err != nil {
+		if denied := b.Denied(); denied != nil {
+			err = denied
+		}
 		b.Close()
 		return nil, err
 	}
 	return b, nil
+}
+
+// asyncError receives the errors the server reports asynchronously. A permissions violation
+// ("Permissions Violation for Publish to \"raw.x\"") or a lost authorization is a configuration
+// error no retry fixes: it is recorded and reported once, to stop the service.
+func (b *Bus) asyncError(_ *nats.Conn, _ *nats.Subscription, err error) {
+	if !errors.Is(err, nats.ErrPermissionViolation) && !errors.Is(err, nats.ErrAuthorization) {
+		return
+	}
+	who := "this client"
+	if b.user != "" {
+		who = fmt.Sprintf("NATS user %q", b.user)
+	}
+	b.mu.Lock()
+	first := b.denied == nil
+	if first {
+		b.denied = fmt.Errorf("bus: the server denied %s: %w", who, err)
+	}
+	denied := b.denied
+	b.mu.Unlock()
+	if first && b.onDenied != nil {
+		b.onDenied(denied)
+	}
+}
+
+// Denied returns the first permissions violation or authorization error the server reported
+// for this connection, or nil.
+func (b *Bus) Denied() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.denied
 }
 
 func (c Config) authOptions() []nats.Option {

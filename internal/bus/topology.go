@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -57,15 +58,17 @@ var buckets = []jetstream.KeyValueConfig{
 }
 
 // EnsureTopology creates or updates every stream and bucket; it is safe to call from every
-// service at start. On a cluster whose meta leader is not elected yet it retries.
+// service at start. On a cluster whose meta leader is not elected yet it retries. It reads each
+// stream's info first and creates only what is missing and updates only what differs, so a
+// service whose NATS user may read stream info and create missing streams, but not update
+// them, can start (see deploy/nats/accounts.conf).
 func EnsureTopology(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	for _, cfg := range streams {
 		cfg.Replicas = replicas
 		cfg.Storage = jetstream.FileStorage
 		cfg.Duplicates = DuplicateWindow
 		if err := retry(ctx, func(ctx context.Context) error {
-			_, err := js.CreateOrUpdateStream(ctx, cfg)
-			return err
+			return ensureStream(ctx, js, cfg)
 		}); err != nil {
 			return fmt.Errorf("bus: stream %s: %w", cfg.Name, err)
 		}
@@ -74,13 +77,48 @@ func EnsureTopology(ctx context.Context, js jetstream.JetStream, replicas int) e
 		cfg.Replicas = replicas
 		cfg.Storage = jetstream.FileStorage
 		if err := retry(ctx, func(ctx context.Context) error {
-			_, err := js.CreateOrUpdateKeyValue(ctx, cfg)
-			return err
+			return ensureBucket(ctx, js, cfg)
 		}); err != nil {
 			return fmt.Errorf("bus: bucket %s: %w", cfg.Bucket, err)
 		}
 	}
 	return nil
+}
+
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) error {
+	s, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateStream(ctx, cfg)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	have := s.CachedInfo().Config
+	if slices.Equal(have.Subjects, cfg.Subjects) && have.Retention == cfg.Retention && have.Replicas == cfg.Replicas &&
+		have.Storage == cfg.Storage && have.Duplicates == cfg.Duplicates && have.Description == cfg.Description {
+		return nil
+	}
+	_, err = js.UpdateStream(ctx, cfg)
+	return err
+}
+
+func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) error {
+	s, err := js.Stream(ctx, "KV_"+cfg.Bucket)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateKeyValue(ctx, cfg)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	have := s.CachedInfo().Config
+	if have.Replicas == cfg.Replicas && have.MaxMsgsPerSubject == int64(max(cfg.History, 1)) &&
+		have.Storage == cfg.Storage && have.Description == cfg.Description {
+		return nil
+	}
+	_, err = js.UpdateKeyValue(ctx, cfg)
+	return err
 }
 
 func retry(ctx context.Context, attempt func(context.Context) error) error {
