@@ -296,6 +296,7 @@ func (bt *Batcher) Finish(ctx context.Context, position int64) error {
 
 // DeadLetter records a document or row the ingest could not use, with the reason.
 func (bt *Batcher) DeadLetter(ctx context.Context, reason, origin string, d schemas.Document) error {
+	d.Source, d.Dump = bt.source, bt.cp.Dump
 	data, err := schemas.DocumentCodec.Encode([]schemas.Document{d})
 	if err != nil {
 		return err

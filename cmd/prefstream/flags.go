@@ -19,7 +19,7 @@ func (s *sizeFlag) String() string {
 	}
 	return strconv.FormatInt(n, 10)
 }
-func (s *sizeFlag) Type() string   { return "size" }
+func (s *sizeFlag) Type() string { return "size" }
 
 func (s *sizeFlag) Set(v string) error {
 	n, err := parseSize(v)

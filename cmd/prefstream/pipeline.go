@@ -17,7 +17,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/prefstream/prefstream/featurize"
+	rdin "github.com/prefstream/prefstream/ingest/reddit"
 	sein "github.com/prefstream/prefstream/ingest/stackexchange"
+	wpin "github.com/prefstream/prefstream/ingest/wikipedia"
 	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/internal/lake"
 	"github.com/prefstream/prefstream/internal/sink"
@@ -43,7 +45,7 @@ func parseInputs(args []string) ([]input, error) {
 			return nil, fmt.Errorf("input %q: want SOURCE=PATH, e.g. stackexchange=./ai.stackexchange.com.7z", a)
 		}
 		if _, ok := ingesters[source]; !ok {
-			return nil, fmt.Errorf("input %q: unknown source %q (known: stackexchange)", a, source)
+			return nil, fmt.Errorf("input %q: unknown source %q (known: %s)", a, source, strings.Join(sortedKeys(ingesters), ", "))
 		}
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("input %q: %w", a, err)
@@ -56,7 +58,7 @@ func parseInputs(args []string) ([]input, error) {
 	return out, nil
 }
 
-// ingestResult is what an ingester reports of one input.
+// ingestResult is what an ingester reports of one dump.
 type ingestResult struct {
 	name      string
 	documents int64
@@ -68,14 +70,53 @@ type ingestResult struct {
 type ingestOptions struct {
 	progress        func(read, total int64)
 	checkpointBytes int64
+	namespaces      string
 }
 
-type ingester func(ctx context.Context, b *bus.Bus, path string, o ingestOptions) (ingestResult, error)
+// ingester reads the dumps of one source; given together, files of one dump (a Reddit month)
+// are read into one job.
+type ingester func(ctx context.Context, b *bus.Bus, paths []string, o ingestOptions) ([]ingestResult, error)
 
 var ingesters = map[string]ingester{
-	"stackexchange": func(ctx context.Context, b *bus.Bus, path string, o ingestOptions) (ingestResult, error) {
-		res, err := sein.Ingest(ctx, b, path, sein.Options{Progress: o.progress, CheckpointBytes: o.checkpointBytes})
-		return ingestResult{name: res.Site, documents: res.Counts.Documents, bytes: res.Counts.Bytes, skipped: res.Skipped}, err
+	"stackexchange": func(ctx context.Context, b *bus.Bus, paths []string, o ingestOptions) ([]ingestResult, error) {
+		var out []ingestResult
+		var errs error
+		for _, path := range paths {
+			res, err := sein.Ingest(ctx, b, path, sein.Options{Progress: o.progress, CheckpointBytes: o.checkpointBytes})
+			out = append(out, ingestResult{name: res.Site, documents: res.Counts.Documents, bytes: res.Counts.Bytes, skipped: res.Skipped})
+			errs = errors.Join(errs, err)
+		}
+		return out, errs
+	},
+	"reddit": func(ctx context.Context, b *bus.Bus, paths []string, o ingestOptions) ([]ingestResult, error) {
+		results, err := rdin.Ingest(ctx, b, paths, rdin.Options{Progress: o.progress, CheckpointBytes: o.checkpointBytes})
+		var out []ingestResult
+		for _, res := range results {
+			out = append(out, ingestResult{name: res.Dump, documents: res.Counts.Documents, bytes: res.Counts.Bytes, skipped: res.Skipped})
+		}
+		return out, err
+	},
+	"wikipedia": func(ctx context.Context, b *bus.Bus, paths []string, o ingestOptions) ([]ingestResult, error) {
+		var out []ingestResult
+		var errs error
+		for _, path := range paths {
+			res, err := wpin.Ingest(ctx, b, path, wpin.Options{Namespaces: o.namespaces, Progress: o.progress, CheckpointBytes: o.checkpointBytes})
+			out = append(out, ingestResult{name: res.Dump, documents: res.Counts.Documents, bytes: res.Counts.Bytes, skipped: res.Skipped})
+			errs = errors.Join(errs, err)
+		}
+		return out, errs
+	},
+}
+
+// dumpPatterns says which file names a --watch directory holds for each source.
+var dumpPatterns = map[string]func(name string) bool{
+	"stackexchange": func(name string) bool { return strings.HasSuffix(name, ".7z") || strings.EqualFold(name, "Posts.xml") },
+	"reddit": func(name string) bool {
+		return (strings.HasPrefix(name, "RC_") || strings.HasPrefix(name, "RS_")) &&
+			(strings.HasSuffix(name, ".zst") || strings.HasSuffix(name, ".ndjson") || strings.HasSuffix(name, ".json"))
+	},
+	"wikipedia": func(name string) bool {
+		return strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".xml.bz2") || strings.HasSuffix(name, ".xml.7z") || strings.HasSuffix(name, ".bz2")
 	},
 }
 
@@ -99,9 +140,14 @@ func newPipelineCmd(g *globals) *cobra.Command {
 dumps is committed to the lake. Run again on the same --data-dir and --lake after a crash, it
 finishes the job with no pair lost or repeated. A dump already ingested is not read again.
 
-SOURCE=PATH: stackexchange=PATH where PATH is a site .7z, an extracted site folder or a Posts.xml.`,
-		Example: `  prefstream pipeline --data-dir ./d --lake ./lake --summary run.json stackexchange=./ai.stackexchange.com.7z`,
-		Args:    cobra.MinimumNArgs(1),
+SOURCE=PATH, any number, any mix:
+  stackexchange=PATH  a site .7z, an extracted site folder or a Posts.xml
+  reddit=PATH         a monthly RC_YYYY-MM.zst / RS_YYYY-MM.zst (or .ndjson); the files of one
+                      month given together are paired together
+  wikipedia=PATH      a MediaWiki history export: .xml, .xml.bz2 or .7z`,
+		Example: `  prefstream pipeline --data-dir ./d --lake ./lake --summary run.json stackexchange=./ai.stackexchange.com.7z
+  prefstream pipeline --recipe reddit=siblings --namespaces all stackexchange=A reddit=RS_2015-06.zst reddit=RC_2015-06.zst wikipedia=D.xml.bz2`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			inputs, err := parseInputs(args)
 			if err != nil {
@@ -126,6 +172,7 @@ SOURCE=PATH: stackexchange=PATH where PATH is a site .7z, an extracted site fold
 	cmd.Flags().StringVar(&o.summaryFile, "summary", "", "also write the summary as JSON to this file")
 	cmd.Flags().IntVar(&o.workers, "workers", 2, "featurize jobs processed at once")
 	cmd.Flags().Int64Var(&o.ingest.checkpointBytes, "checkpoint-bytes", 32<<20, "input bytes between ingest checkpoints")
+	cmd.Flags().StringVar(&o.ingest.namespaces, "namespaces", "0", "Wikipedia namespaces to keep: a list such as 0,4 or all")
 	cmd.Flags().IntVar(&o.commitMessages, "commit-messages", 0, "messages per Parquet file at most (default: the sink's)")
 	for _, hidden := range []string{"checkpoint-bytes", "commit-messages"} {
 		_ = cmd.Flags().MarkHidden(hidden)
@@ -160,15 +207,18 @@ func runPipeline(ctx context.Context, g *globals, inputs []input, o pipelineOpti
 
 	sum := &Summary{Documents: map[string]int64{}, Pairs: map[string]int64{}, DeadLetters: map[string]int64{}}
 	var inputErrs error
-	for _, in := range inputs {
-		res, err := ingestWithProgress(ctx, g, b, in, o.ingest, o.quiet)
-		sum.Documents[in.source] += res.documents
-		sum.BytesIn += res.bytes
+	for _, group := range bySource(inputs) {
+		results, err := ingestWithProgress(ctx, g, b, group.source, group.paths, o.ingest, o.quiet)
+		sum.Documents[group.source] += 0
+		for _, res := range results {
+			sum.Documents[group.source] += res.documents
+			sum.BytesIn += res.bytes
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, errors.Join(err, svc.stop())
 			}
-			g.log.Error("input failed; what was read before the error still goes through", zap.String("input", in.path), zap.Error(err))
+			g.log.Error("input failed; what was read before the error still goes through", zap.String("source", group.source), zap.Error(err))
 			inputErrs = errors.Join(inputErrs, err)
 		}
 	}
@@ -185,17 +235,40 @@ func runPipeline(ctx context.Context, g *globals, inputs []input, o pipelineOpti
 	return sum, inputErrs
 }
 
-func ingestWithProgress(ctx context.Context, g *globals, b *bus.Bus, in input, o ingestOptions, quiet bool) (ingestResult, error) {
-	bar := newProgress(in.source+" "+in.path, quiet)
+// sourceInputs are the inputs of one source, in the order given.
+type sourceInputs struct {
+	source string
+	paths  []string
+}
+
+func bySource(inputs []input) []sourceInputs {
+	var out []sourceInputs
+	index := map[string]int{}
+	for _, in := range inputs {
+		i, ok := index[in.source]
+		if !ok {
+			i = len(out)
+			index[in.source] = i
+			out = append(out, sourceInputs{source: in.source})
+		}
+		out[i].paths = append(out[i].paths, in.path)
+	}
+	return out
+}
+
+func ingestWithProgress(ctx context.Context, g *globals, b *bus.Bus, source string, paths []string, o ingestOptions, quiet bool) ([]ingestResult, error) {
+	bar := newProgress(source+" "+strings.Join(paths, " "), quiet)
 	defer bar.finish()
 	o.progress = bar.update
-	res, err := ingesters[in.source](ctx, b, in.path, o)
-	if res.skipped {
-		g.log.Info("already ingested; not read again", zap.String("input", in.path), zap.Int64("documents", res.documents))
-	} else if err == nil {
-		g.log.Info("ingested", zap.String("input", in.path), zap.Int64("documents", res.documents))
+	results, err := ingesters[source](ctx, b, paths, o)
+	for _, res := range results {
+		if res.skipped {
+			g.log.Info("already ingested; not read again", zap.String("source", source), zap.String("dump", res.name), zap.Int64("documents", res.documents))
+		} else {
+			g.log.Info("ingested", zap.String("source", source), zap.String("dump", res.name), zap.Int64("documents", res.documents))
+		}
 	}
-	return res, err
+	return results, err
 }
 
 // services runs the long-running stages of a pipeline until stopped or until one fails.

@@ -403,3 +403,9 @@ func pairRows(t *testing.T, lakeDir string) []string {
 	sort.Strings(rows)
 	return rows
 }
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}

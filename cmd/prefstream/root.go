@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -25,6 +26,8 @@ type globals struct {
 	memProfile  string
 	stopProfile func()
 	log         *zap.Logger
+	// deny stops the running command when the NATS server denies it a subject.
+	deny context.CancelCauseFunc
 }
 
 func newRoot() *cobra.Command {
@@ -46,6 +49,9 @@ separate processes on many machines.`,
 				return err
 			}
 			g.log = log
+			ctx, cancel := context.WithCancelCause(cmd.Context())
+			cmd.SetContext(ctx)
+			g.deny = cancel
 			g.setMemoryLimit()
 			return g.startProfiles()
 		},
@@ -84,13 +90,39 @@ separate processes on many machines.`,
 		newDemoCmd(g),
 		newBenchCmd(g),
 	)
+	reportDenied(root)
 	return root
+}
+
+// reportDenied makes every command return the server's refusal (bus.Config.OnDenied), which
+// names the subject, when it stopped because of one, rather than what the cancellation made of it.
+func reportDenied(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		reportDenied(sub)
+	}
+	run := cmd.RunE
+	if run == nil {
+		return
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		if cause := context.Cause(cmd.Context()); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+			return cause
+		}
+		return err
+	}
 }
 
 // connect joins the configured server, or starts the embedded one, named for the service.
 func (g *globals) connect(ctx context.Context, service string) (*bus.Bus, error) {
 	c := g.bus
 	c.Name = "prefstream-" + service
+	c.OnDenied = func(err error) {
+		g.log.Error("stopping: the NATS server denied a subject", zap.Error(err))
+		if g.deny != nil {
+			g.deny(err)
+		}
+	}
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	b, err := bus.Connect(cctx, c)

@@ -46,10 +46,14 @@ type recipeFlags struct {
 	presets           []string
 	maxPairsPerThread int
 	seed              uint64
+	minScoreDiff      int64
+	vandalismOnly     bool
 }
 
 func (r *recipeFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&r.presets, "recipe", nil, "pairing preset per source, SOURCE=PRESET (stackexchange=askell)")
+	cmd.Flags().StringArrayVar(&r.presets, "recipe", nil, "pairing preset per source, SOURCE=PRESET (stackexchange=askell, reddit=shp|siblings, wikipedia=reverts)")
+	cmd.Flags().Int64Var(&r.minScoreDiff, "min-score-diff", 1, "reddit siblings: least score difference of a pair")
+	cmd.Flags().BoolVar(&r.vandalismOnly, "vandalism-only", false, "wikipedia reverts: keep only reverts whose comment names vandalism or a revert tool")
 	cmd.Flags().IntVar(&r.maxPairsPerThread, "max-pairs-per-thread", 0, "keep at most N pairs per thread, chosen by a seeded hash (0: all)")
 	cmd.Flags().Uint64Var(&r.seed, "seed", 1, "seed of the per-thread pair selection")
 }
@@ -64,7 +68,7 @@ func (r *recipeFlags) recipes() (map[string]featurize.Recipe, error) {
 		chosen[source] = preset
 	}
 	out := map[string]featurize.Recipe{}
-	opts := featurize.RecipeOptions{MaxPairsPerThread: r.maxPairsPerThread, Seed: r.seed}
+	opts := featurize.RecipeOptions{MaxPairsPerThread: r.maxPairsPerThread, Seed: r.seed, MinScoreDiff: r.minScoreDiff, VandalismOnly: r.vandalismOnly}
 	for source := range featurize.Presets {
 		rec, err := featurize.NewRecipe(source, chosen[source], opts)
 		if err != nil {
@@ -73,9 +77,10 @@ func (r *recipeFlags) recipes() (map[string]featurize.Recipe, error) {
 		out[source] = rec
 		delete(chosen, source)
 	}
-	for source := range chosen {
-		_, err := featurize.NewRecipe(source, "", opts)
-		return nil, err
+	for source := range chosen { // sources featurize does not know
+		if _, err := featurize.NewRecipe(source, "", opts); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

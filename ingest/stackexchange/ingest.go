@@ -57,8 +57,7 @@ func Ingest(ctx context.Context, b *bus.Bus, path string, o Options) (Result, er
 		}
 		defer votes.Close()
 	}
-	r := &reader{site: site, bt: bt, votes: votes, o: o, ingested: time.Now().Unix()}
-	err = r.readPosts(ctx)
+	err = readPosts(ctx, bt, site, votes, o)
 	res.Counts = *bt.Counts()
 	return res, err
 }
@@ -72,71 +71,28 @@ func countVotes(site *Site, tmpDir string) (*Upvotes, error) {
 	return CountUpvotes(rc, site.Name+"/Votes.xml", tmpDir, 0)
 }
 
-type reader struct {
-	site     *Site
-	bt       *ingest.Batcher
-	votes    *Upvotes
-	o        Options
-	ingested int64
-	file     string
-}
-
-func (r *reader) readPosts(ctx context.Context) error {
-	rc, err := r.site.Posts()
+func readPosts(ctx context.Context, bt *ingest.Batcher, site *Site, votes *Upvotes, o Options) error {
+	rc, err := site.Posts()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	start := r.bt.Checkpoint().Position
+	_, start := ingest.SplitPosition(bt.Checkpoint().Position)
 	if err := skipTo(rc, start); err != nil {
-		return fmt.Errorf("stackexchange: resume %s at byte %d: %w", r.site.Path, start, err)
+		return fmt.Errorf("stackexchange: resume %s at byte %d: %w", site.Path, start, err)
 	}
-	r.file = r.site.Name + "/Posts.xml"
-	every := r.o.CheckpointBytes
-	if every <= 0 {
-		every = 32 << 20
+	file := site.Name + "/Posts.xml"
+	r := &postReader{scanner: NewRowScanner(rc, file, start), site: site.Name, file: file, votes: votes, ingested: time.Now().Unix()}
+	err = ingest.Copy(ctx, bt, r, ingest.CopyOptions{CheckpointBytes: o.CheckpointBytes, Progress: o.Progress, Total: site.PostsSize()})
+	var readErr *ReadError
+	if err != nil && !errors.As(err, &readErr) {
+		return err
 	}
-	scanner := NewRowScanner(rc, r.site.Name+"/Posts.xml", start)
-	next, nextProgress := start+every, start
-	for {
-		row, err := scanner.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var rowErr *RowError
-		if errors.As(err, &rowErr) {
-			if err := r.deadLetter(ctx, rowErr); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			// A truncated or unreadable file: publish what was read, then report where it broke.
-			if ferr := r.bt.Finish(ctx, scanner.Offset()); ferr != nil {
-				return errors.Join(err, ferr)
-			}
-			return err
-		}
-		if err := r.post(ctx, scanner, row); err != nil {
-			return err
-		}
-		if off := scanner.Offset(); off >= next {
-			r.bt.Counts().Bytes = off
-			if err := r.bt.Flush(ctx, off); err != nil {
-				return err
-			}
-			next = off + every
-		}
-		if r.o.Progress != nil && scanner.Offset() >= nextProgress {
-			r.o.Progress(scanner.Offset(), r.site.PostsSize())
-			nextProgress = scanner.Offset() + 1<<20
-		}
+	// A truncated or unreadable file: what was read before the error still goes through.
+	if ferr := bt.Finish(ctx, ingest.Position(0, r.Offset())); ferr != nil {
+		return errors.Join(err, ferr)
 	}
-	r.bt.Counts().Bytes = scanner.Offset()
-	if r.o.Progress != nil {
-		r.o.Progress(scanner.Offset(), r.site.PostsSize())
-	}
-	return r.bt.Finish(ctx, scanner.Offset())
+	return err
 }
 
 func skipTo(r io.Reader, offset int64) error {
@@ -151,33 +107,54 @@ func skipTo(r io.Reader, offset int64) error {
 	return err
 }
 
-func (r *reader) post(ctx context.Context, scanner *RowScanner, row []byte) error {
-	offset := scanner.RowOffset()
+// postReader turns the rows of Posts.xml into Documents.
+type postReader struct {
+	scanner  *RowScanner
+	site     string
+	file     string
+	votes    *Upvotes
+	ingested int64
+}
+
+func (r *postReader) Offset() int64 { return r.scanner.Offset() }
+
+func (r *postReader) Next() (schemas.Document, error) {
+	row, err := r.scanner.Next()
+	var rowErr *RowError
+	if errors.As(err, &rowErr) {
+		return schemas.Document{}, badRecord(rowErr)
+	}
+	if err != nil {
+		return schemas.Document{}, err
+	}
 	p, err := ParsePost(row)
 	if err != nil {
-		return r.deadLetter(ctx, scanner.RowError(row, err))
+		return schemas.Document{}, badRecord(r.scanner.RowError(row, err))
 	}
 	var kind, thread string
 	switch p.PostTypeID {
-	case 1:
+	case PostTypeQuestion:
 		kind, thread = schemas.KindQuestion, strconv.FormatInt(p.ID, 10)
-	case 2:
+	case PostTypeAnswer:
 		if p.ParentID <= 0 {
-			return r.deadLetter(ctx, scanner.RowError(row, errors.New("answer without ParentId")))
+			return schemas.Document{}, badRecord(r.scanner.RowError(row, errors.New("answer without ParentId")))
 		}
 		kind, thread = schemas.KindAnswer, strconv.FormatInt(p.ParentID, 10)
 	default:
-		r.bt.Counts().Skipped++
-		return nil
+		return schemas.Document{}, ingest.ErrSkip
 	}
-	return r.bt.Add(ctx, r.document(p, offset, kind, thread))
+	return r.document(p, kind, thread), nil
 }
 
-func (r *reader) document(p Post, offset int64, kind, thread string) schemas.Document {
+func badRecord(e *RowError) *ingest.BadRecord {
+	return &ingest.BadRecord{File: e.File, Offset: e.Offset, Reason: e.Reason, Row: e.Row}
+}
+
+func (r *postReader) document(p Post, kind, thread string) schemas.Document {
 	d := schemas.Document{
-		Source: Source, Dump: r.site.Name, ID: strconv.FormatInt(p.ID, 10), ThreadID: thread, Kind: kind,
+		Source: Source, Dump: r.site, ID: strconv.FormatInt(p.ID, 10), ThreadID: thread, Kind: kind,
 		Author: p.OwnerDisplayName, Score: p.Score, Upvotes: -1, Title: p.Title, Text: p.Body, Tags: p.Tags,
-		CreatedUnix: parseTime(p.CreationDate), SourceFile: r.file, Offset: offset, IngestedUnix: r.ingested,
+		CreatedUnix: parseTime(p.CreationDate), SourceFile: r.file, Offset: r.scanner.RowOffset(), IngestedUnix: r.ingested,
 	}
 	if p.OwnerUserID != 0 {
 		d.Author = strconv.FormatInt(p.OwnerUserID, 10)
@@ -195,16 +172,9 @@ func (r *reader) document(p Post, offset int64, kind, thread string) schemas.Doc
 		d.Flags |= schemas.FlagFabricated
 	}
 	if r.votes != nil {
-		n, _ := r.votes.Lookup(p.ID)
-		d.Upvotes = n
+		d.Upvotes, _ = r.votes.Lookup(p.ID)
 	}
 	return d
-}
-
-// deadLetter records a row that could not be used, with its reason, file and byte offset.
-func (r *reader) deadLetter(ctx context.Context, e *RowError) error {
-	d := schemas.Document{Source: Source, Dump: r.site.Name, Text: string(e.Row), SourceFile: r.file, Offset: e.Offset, IngestedUnix: r.ingested}
-	return r.bt.DeadLetter(ctx, e.Reason, fmt.Sprintf("%s:%d", e.File, e.Offset), d)
 }
 
 // parseTime reads the dumps' "2006-01-02T15:04:05.999" times as UTC; 0 when unreadable.
