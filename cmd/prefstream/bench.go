@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,7 +44,7 @@ MB/s are of uncompressed XML (Posts.xml + Votes.xml).`,
 	se.Flags().Var(&big, "size", "Posts.xml size of the big site")
 	se.Flags().Var(&small, "small", "Posts.xml size of the small site")
 	se.Flags().BoolVar(&skip7z, "skip-7z", false, "skip the .7z measurements")
-	cmd.AddCommand(se)
+	cmd.AddCommand(se, newBenchRedditCmd(), newBenchWikipediaCmd())
 	return cmd
 }
 
@@ -104,57 +105,83 @@ func benchStackExchange(w io.Writer, dir string, big, small int64, with7z bool) 
 	if err != nil {
 		return err
 	}
-	var results []measurement
-	add := func(m measurement, err error) error {
-		if err == nil {
-			results = append(results, m)
-			fmt.Fprintf(os.Stderr, "%-40s %8.1fs\n", m.name, m.seconds)
-		}
+	var r report
+	r.title = fmt.Sprintf("Stack Exchange pipeline, %s: %.0f MB of XML (Posts.xml + Votes.xml)", filepath.Base(bigSite.dir), float64(bigSite.xmlBytes)/1e6)
+	if err := r.add(bigSite.xmlBytes)(timeXMLLoop(bigSite.dir)); err != nil {
 		return err
 	}
-	if err := add(timeXMLLoop(bigSite.dir)); err != nil {
-		return err
-	}
-	if err := add(timePipeline(dir, "pipeline (xml)", bigSite.dir)); err != nil {
+	if err := r.add(bigSite.xmlBytes)(timePipeline(dir, "pipeline (xml)", "stackexchange="+bigSite.dir)); err != nil {
 		return err
 	}
 	if with7z {
-		if err := add(time7z(bigSite.archive)); err != nil {
+		if err := r.add(bigSite.xmlBytes)(timeCommand("7z x -so", "7z", "x", "-so", bigSite.archive)); err != nil {
 			return err
 		}
-		if err := add(timePipeline(dir, "pipeline (.7z)", bigSite.archive)); err != nil {
+		if err := r.add(bigSite.xmlBytes)(timePipeline(dir, "pipeline (.7z)", "stackexchange="+bigSite.archive)); err != nil {
 			return err
 		}
 	}
-	if err := add(timePipeline(dir, "pipeline (xml, small site)", smallSite.dir)); err != nil {
+	if err := r.add(smallSite.xmlBytes)(timePipeline(dir, "pipeline (xml, small site)", "stackexchange="+smallSite.dir)); err != nil {
 		return err
 	}
+	r.print(w)
+	r.ratio(w, "pipeline (xml) / encoding/xml loop", "encoding/xml loop", "pipeline (xml)", ">= 2x")
+	if with7z {
+		r.ratio(w, "pipeline (.7z) / 7z x -so alone", "7z x -so", "pipeline (.7z)", ">= 0.9x")
+	}
+	r.rssRatio(w, big, small, "pipeline (xml)", "pipeline (xml, small site)")
+	return nil
+}
 
-	fmt.Fprintf(w, "\nStack Exchange pipeline, %s: %.0f MB of XML (Posts.xml + Votes.xml)\n", filepath.Base(bigSite.dir), float64(bigSite.xmlBytes)/1e6)
-	fmt.Fprintf(w, "%-32s %10s %10s %10s\n", "run", "seconds", "MB/s", "peak RSS")
-	for _, m := range results {
-		bytes := bigSite.xmlBytes
-		if m.name == "pipeline (xml, small site)" {
-			bytes = smallSite.xmlBytes
+// report collects the runs of one benchmark and prints them with their ratios.
+type report struct {
+	title string
+	rows  []measurement
+	bytes []int64
+}
+
+// add records a measurement over bytes of input, as measurement functions return it.
+func (r *report) add(bytes int64) func(measurement, error) error {
+	return func(m measurement, err error) error {
+		if err != nil {
+			return err
 		}
+		r.rows, r.bytes = append(r.rows, m), append(r.bytes, bytes)
+		fmt.Fprintf(os.Stderr, "%-40s %8.1fs\n", m.name, m.seconds)
+		return nil
+	}
+}
+
+func (r *report) get(name string) measurement {
+	for _, m := range r.rows {
+		if m.name == name {
+			return m
+		}
+	}
+	return measurement{name: name}
+}
+
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "\n%s\n%-32s %10s %10s %10s\n", r.title, "run", "seconds", "MB/s", "peak RSS")
+	for i, m := range r.rows {
 		rss := "-"
 		if m.rssMB > 0 {
 			rss = fmt.Sprintf("%.0f MB", m.rssMB)
 		}
-		fmt.Fprintf(w, "%-32s %10.1f %10.1f %10s\n", m.name, m.seconds, m.mbps(bytes), rss)
+		fmt.Fprintf(w, "%-32s %10.1f %10.1f %10s\n", m.name, m.seconds, m.mbps(r.bytes[i]), rss)
 	}
-	byName := map[string]measurement{}
-	for _, m := range results {
-		byName[m.name] = m
-	}
-	xmlRatio := byName["encoding/xml loop"].seconds / byName["pipeline (xml)"].seconds
-	fmt.Fprintf(w, "\npipeline (xml) / encoding/xml loop: %.2fx (goal >= 2x)\n", xmlRatio)
-	if with7z {
-		fmt.Fprintf(w, "pipeline (.7z) / 7z x -so alone:    %.2fx (goal >= 0.9x)\n", byName["7z x -so"].seconds/byName["pipeline (.7z)"].seconds)
-	}
-	fmt.Fprintf(w, "peak RSS %s / %s site:  %.2fx (goal <= 1.25x)\n", sizeName(big), sizeName(small),
-		byName["pipeline (xml)"].rssMB/byName["pipeline (xml, small site)"].rssMB)
-	return nil
+	fmt.Fprintln(w)
+}
+
+// ratio prints how many times faster run is than baseline, in MB/s of the same input.
+func (r *report) ratio(w io.Writer, label, baseline, run, goal string) {
+	b, m := r.get(baseline), r.get(run)
+	fmt.Fprintf(w, "%-44s %.2fx (goal %s)\n", label+":", b.seconds/m.seconds, goal)
+}
+
+func (r *report) rssRatio(w io.Writer, big, small int64, bigRun, smallRun string) {
+	fmt.Fprintf(w, "%-44s %.2fx (goal <= 1.25x)\n", fmt.Sprintf("peak RSS %s / %s input:", sizeName(big), sizeName(small)),
+		r.get(bigRun).rssMB/r.get(smallRun).rssMB)
 }
 
 func sizeName(n int64) string { return fmt.Sprintf("%d MB", n>>20) }
@@ -186,18 +213,20 @@ func timeXMLLoop(siteDir string) (measurement, error) {
 	return measurement{name: "encoding/xml loop", seconds: time.Since(start).Seconds()}, nil
 }
 
-func time7z(archive string) (measurement, error) {
+// timeCommand times a decompressor writing to /dev/null (a baseline).
+func timeCommand(name, command string, args ...string) (measurement, error) {
 	start := time.Now()
-	cmd := exec.Command("7z", "x", "-so", archive)
+	cmd := exec.Command(command, args...)
 	cmd.Stdout = io.Discard
 	if err := cmd.Run(); err != nil {
-		return measurement{}, fmt.Errorf("7z x -so %s: %w", archive, err)
+		return measurement{}, fmt.Errorf("%s %s: %w", command, strings.Join(args, " "), err)
 	}
-	return measurement{name: "7z x -so", seconds: time.Since(start).Seconds(), rssMB: rssOf(cmd.ProcessState)}, nil
+	return measurement{name: name, seconds: time.Since(start).Seconds(), rssMB: rssOf(cmd.ProcessState)}, nil
 }
 
-// timePipeline runs `prefstream pipeline` on input in a child process with a fresh data dir.
-func timePipeline(dir, name, input string) (measurement, error) {
+// timePipeline runs `prefstream pipeline` on inputs (SOURCE=PATH) in a child process with a
+// fresh data dir.
+func timePipeline(dir, name string, inputs ...string) (measurement, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return measurement{}, err
@@ -207,8 +236,9 @@ func timePipeline(dir, name, input string) (measurement, error) {
 		return measurement{}, err
 	}
 	summary := filepath.Join(dir, "summary.json")
-	cmd := exec.Command(self, "pipeline", "--log-level", "warn", "--data-dir", filepath.Join(run, "data"),
-		"--lake", filepath.Join(run, "lake"), "--summary", summary, "stackexchange="+input)
+	args := append([]string{"pipeline", "--log-level", "warn", "--data-dir", filepath.Join(run, "data"),
+		"--lake", filepath.Join(run, "lake"), "--summary", summary}, inputs...)
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
@@ -217,7 +247,9 @@ func timePipeline(dir, name, input string) (measurement, error) {
 	m := measurement{name: name, seconds: time.Since(start).Seconds(), rssMB: rssOf(cmd.ProcessState)}
 	var sum Summary
 	if data, err := os.ReadFile(summary); err == nil && json.Unmarshal(data, &sum) == nil {
-		fmt.Fprintf(os.Stderr, "  %s: %d documents, %d pairs\n", name, sum.Documents["stackexchange"], sum.Pairs["stackexchange"])
+		for _, source := range sortedKeys(sum.Documents) {
+			fmt.Fprintf(os.Stderr, "  %s: %s: %d documents, %d pairs\n", name, source, sum.Documents[source], sum.Pairs[source])
+		}
 	}
 	return m, os.RemoveAll(run)
 }

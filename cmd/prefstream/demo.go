@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -17,10 +18,11 @@ func newDemoCmd(g *globals) *cobra.Command {
 	var rf recipeFlags
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the whole system on a generated sample site, on the embedded server",
-		Long: `Generates a sample Stack Exchange site, runs the pipeline (ingest, featurize, Parquet sink) on
-an embedded JetStream server, and shows where the Parquet went and a few pairs. Everything
-lives under --dir, which the demo empties first.`,
+		Short: "Run the whole system on generated sample dumps, on the embedded server",
+		Long: `Generates a sample Stack Exchange site, a Reddit month and a Wikipedia history, runs the
+pipeline (ingest, featurize, Parquet sink) on an embedded JetStream server, and shows where the
+Parquet went and a pair of each source. Everything lives under --dir, which the demo empties
+first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -30,12 +32,22 @@ lives under --dir, which the demo empties first.`,
 			dumps, lakeDir := filepath.Join(dir, "dumps"), filepath.Join(dir, "lake")
 			o := synth.DefaultOptions()
 			o.Questions = questions
-			fmt.Fprintf(out, "== 1. generating a sample site of %d questions in %s\n", questions, dumps)
+			fmt.Fprintf(out, "== 1. generating sample dumps in %s: a site of %d questions, a Reddit month, a Wikipedia history\n", dumps, questions)
 			st, err := synth.StackExchange(dumps, o)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "   %d questions, %d answers, %d votes\n", st.Questions, st.Answers, st.Votes)
+			rd, err := synth.Reddit(dumps, synth.RedditOptions{Month: "2015-06", Submissions: questions / 4, Seed: 1})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "   reddit %s: %d submissions, %d comments\n", "2015-06", rd.Submissions, rd.Comments)
+			wp, err := synth.Wikipedia(dumps, synth.WikipediaOptions{Pages: questions / 20, Seed: 1, Bzip2: hasCommand("bzip2")})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "   wikipedia: %d pages, %d revisions, %d reverts\n", wp.Pages, wp.Revisions, wp.Reverts)
 
 			fmt.Fprintf(out, "== 2. pipeline: ingest -> JetStream -> featurize -> Parquet lake (embedded server in %s)\n", filepath.Join(dir, "data"))
 			g.bus.URL, g.bus.DataDir = "", filepath.Join(dir, "data")
@@ -43,8 +55,12 @@ lives under --dir, which the demo empties first.`,
 			if err != nil {
 				return err
 			}
-			site := filepath.Join(dumps, o.Site)
-			sum, err := runPipeline(cmd.Context(), g, []input{{"stackexchange", site}}, pipelineOptions{lake: lakeDir, recipes: recipes, workers: 2})
+			inputs := []input{{"stackexchange", filepath.Join(dumps, o.Site)}}
+			for _, f := range rd.Files {
+				inputs = append(inputs, input{"reddit", f})
+			}
+			inputs = append(inputs, input{"wikipedia", wp.Files[len(wp.Files)-1]})
+			sum, err := runPipeline(cmd.Context(), g, inputs, pipelineOptions{lake: lakeDir, recipes: recipes, workers: 2})
 			if err != nil {
 				return err
 			}
@@ -56,9 +72,11 @@ lives under --dir, which the demo empties first.`,
 				return err
 			}
 			lake.PrintStats(out, stats)
-			fmt.Fprintln(out, "\n== 4. a few pairs")
-			if err := lake.Cat(out, filepath.Join(lakeDir, "pairs"), "table", 3); err != nil {
-				return err
+			fmt.Fprintln(out, "\n== 4. a pair of each source")
+			for _, st := range stats {
+				if err := lake.Cat(out, filepath.Join(lakeDir, st.Dataset, st.Partition), "table", 1); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(out, "\nMore: prefstream lake cat %s --format jsonl --limit 0\n", filepath.Join(lakeDir, "pairs"))
 			return nil
@@ -68,4 +86,9 @@ lives under --dir, which the demo empties first.`,
 	cmd.Flags().IntVar(&questions, "questions", 2000, "questions in the generated site")
 	rf.register(cmd)
 	return cmd
+}
+
+func hasCommand(name string) bool {
+	_, err := exec.LookPath(name)
+	return err == nil
 }

@@ -288,34 +288,59 @@ func pairIDs(pairs []schemas.Pair) []string {
 
 // TestPipelineKillAndResume kills the pipeline with SIGKILL twice (during ingest, then while
 // pairs are being committed), runs it again on the same data dir and lake, and checks that the
-// lake holds exactly the rows of an uninterrupted run.
+// lake holds exactly the rows of an uninterrupted run, for each source.
 func TestPipelineKillAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: kills and restarts the pipeline")
 	}
-	site := generateSite(t, t.TempDir(), 6000, false)
-	want := pairRows(t, runChild(t, t.TempDir(), site, 0, nil))
-
-	work := t.TempDir()
-	killed := 0
-	for i, when := range []func(string) bool{checkpointed, committedSome} {
-		if runChild(t, work, site, 2*time.Minute, when) == "" {
-			killed++
-			t.Logf("kill %d: done; lake holds %d rows", i+1, lakeRows(work))
-		}
+	tests := []struct {
+		name   string
+		inputs func(t *testing.T, dir string) []string
+	}{
+		{"stackexchange", func(t *testing.T, dir string) []string {
+			return []string{"stackexchange=" + generateSite(t, dir, 6000, false)}
+		}},
+		{"reddit", func(t *testing.T, dir string) []string {
+			st, err := synth.Reddit(dir, synth.RedditOptions{Month: "2015-06", TargetBytes: 12 << 20, Seed: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return inputsOf("reddit", st.Files)
+		}},
+		{"wikipedia", func(t *testing.T, dir string) []string {
+			st, err := synth.Wikipedia(dir, synth.WikipediaOptions{TargetBytes: 24 << 20, Seed: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return inputsOf("wikipedia", st.Files[:1])
+		}},
 	}
-	got := pairRows(t, runChild(t, work, site, 0, nil))
-	if killed == 0 {
-		t.Log("the pipeline finished before it could be killed; the test still compares a rerun")
-	}
-	t.Logf("%d rows uninterrupted, %d after %d kills and a rerun", len(want), len(got), killed)
-	if len(got) != len(want) {
-		t.Fatalf("after kill and resume: %d rows, uninterrupted: %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("row %d differs after kill and resume:\n got %.200s\nwant %.200s", i, got[i], want[i])
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inputs := tt.inputs(t, t.TempDir())
+			want := pairRows(t, runChild(t, t.TempDir(), inputs, 0, nil))
+			if len(want) == 0 {
+				t.Fatal("the uninterrupted run committed no pair")
+			}
+			work := t.TempDir()
+			killed := 0
+			for i, when := range []func(string) bool{checkpointed, committedSome} {
+				if runChild(t, work, inputs, 2*time.Minute, when) == "" {
+					killed++
+					t.Logf("kill %d: done; lake holds %d rows", i+1, lakeRows(work))
+				}
+			}
+			got := pairRows(t, runChild(t, work, inputs, 0, nil))
+			t.Logf("%d rows uninterrupted, %d after %d kills and a rerun", len(want), len(got), killed)
+			if len(got) != len(want) {
+				t.Fatalf("after kill and resume: %d rows, uninterrupted: %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("row %d differs after kill and resume:\n got %.200s\nwant %.200s", i, got[i], want[i])
+				}
+			}
+		})
 	}
 }
 
@@ -345,15 +370,16 @@ func committedSome(work string) bool {
 
 // runChild runs `prefstream pipeline` as a child process in work. With kill set, it sends
 // SIGKILL as soon as kill(work) holds and returns ""; otherwise it returns the lake directory.
-func runChild(t *testing.T, work, site string, limit time.Duration, kill func(string) bool) string {
+func runChild(t *testing.T, work string, inputs []string, limit time.Duration, kill func(string) bool) string {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	lakeDir := filepath.Join(work, "lake")
-	cmd := exec.Command(self, "pipeline", "--log-level", "warn", "--data-dir", filepath.Join(work, "data"),
-		"--lake", lakeDir, "--checkpoint-bytes", "1000000", "--commit-messages", "2", "stackexchange="+site)
+	args := append([]string{"pipeline", "--log-level", "warn", "--data-dir", filepath.Join(work, "data"),
+		"--lake", lakeDir, "--checkpoint-bytes", "1000000", "--commit-messages", "2", "--namespaces", "all"}, inputs...)
+	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), "PREFSTREAM_RUN_MAIN=1")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -29,7 +29,9 @@ func TestWatchIngestsEachFileOnce(t *testing.T) {
 	watch := func(until func() bool) {
 		ctx, cancel := context.WithCancel(testContext(t))
 		done := make(chan error, 1)
-		go func() { done <- watchDir(ctx, g, b, "wikipedia", dir, 20*time.Millisecond, ingestOptions{namespaces: "all"}) }()
+		go func() {
+			done <- watchDir(ctx, g, b, "wikipedia", dir, 20*time.Millisecond, ingestOptions{namespaces: "all"})
+		}()
 		deadline := time.Now().Add(time.Minute)
 		for !until() {
 			if time.Now().After(deadline) {
