@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -215,13 +214,58 @@ func timeXMLLoop(siteDir string) (measurement, error) {
 
 // timeCommand times a decompressor writing to /dev/null (a baseline).
 func timeCommand(name, command string, args ...string) (measurement, error) {
-	start := time.Now()
 	cmd := exec.Command(command, args...)
 	cmd.Stdout = io.Discard
-	if err := cmd.Run(); err != nil {
-		return measurement{}, fmt.Errorf("%s %s: %w", command, strings.Join(args, " "), err)
+	m, err := runMeasured(name, cmd)
+	if err != nil {
+		return m, fmt.Errorf("%s %s: %w", command, strings.Join(args, " "), err)
 	}
-	return measurement{name: name, seconds: time.Since(start).Seconds(), rssMB: rssOf(cmd.ProcessState)}, nil
+	return m, nil
+}
+
+// run times a child process and samples its peak RSS (VmHWM) while it runs: the rusage of a
+// child also counts the parent's memory at the fork, which misleads after a large baseline.
+func runMeasured(name string, cmd *exec.Cmd) (measurement, error) {
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return measurement{}, err
+	}
+	done := make(chan struct{})
+	peak := make(chan float64, 1)
+	go func() {
+		var hwm float64
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		for {
+			if v := vmHWM(status); v > hwm {
+				hwm = v
+			}
+			select {
+			case <-done:
+				peak <- hwm
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	return measurement{name: name, seconds: time.Since(start).Seconds(), rssMB: <-peak}, err
+}
+
+// vmHWM reads a process's peak resident set size in MB from /proc, 0 if unavailable.
+func vmHWM(status string) float64 {
+	data, err := os.ReadFile(status)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 // timePipeline runs `prefstream pipeline` on inputs (SOURCE=PATH) in a child process with a
@@ -231,32 +275,24 @@ func timePipeline(dir, name string, inputs ...string) (measurement, error) {
 	if err != nil {
 		return measurement{}, err
 	}
-	run := filepath.Join(dir, "run")
-	if err := os.RemoveAll(run); err != nil {
+	work := filepath.Join(dir, "run")
+	if err := os.RemoveAll(work); err != nil {
 		return measurement{}, err
 	}
 	summary := filepath.Join(dir, "summary.json")
-	args := append([]string{"pipeline", "--log-level", "warn", "--data-dir", filepath.Join(run, "data"),
-		"--lake", filepath.Join(run, "lake"), "--summary", summary}, inputs...)
+	args := append([]string{"pipeline", "--log-level", "warn", "--data-dir", filepath.Join(work, "data"),
+		"--lake", filepath.Join(work, "lake"), "--summary", summary}, inputs...)
 	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	m, err := runMeasured(name, cmd)
+	if err != nil {
 		return measurement{}, fmt.Errorf("%s: %w", name, err)
 	}
-	m := measurement{name: name, seconds: time.Since(start).Seconds(), rssMB: rssOf(cmd.ProcessState)}
 	var sum Summary
 	if data, err := os.ReadFile(summary); err == nil && json.Unmarshal(data, &sum) == nil {
 		for _, source := range sortedKeys(sum.Documents) {
 			fmt.Fprintf(os.Stderr, "  %s: %s: %d documents, %d pairs\n", name, source, sum.Documents[source], sum.Pairs[source])
 		}
 	}
-	return m, os.RemoveAll(run)
-}
-
-func rssOf(ps *os.ProcessState) float64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return float64(ru.Maxrss) / 1024 // KiB on Linux
-	}
-	return 0
+	return m, os.RemoveAll(work)
 }
