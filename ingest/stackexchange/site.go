@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/prefstream/prefstream/internal/sevenzip"
 )
 
 const (
@@ -25,7 +27,7 @@ type Site struct {
 
 	posts   source
 	votes   *source
-	extract extractor
+	extract sevenzip.Extractor
 }
 
 // source is one dump file: a plain file, or a member of a .7z archive.
@@ -40,10 +42,10 @@ type source struct {
 // OpenSite opens a site's dump at path: a .7z archive, a folder holding
 // Posts.xml, or a Posts.xml file. Votes are optional.
 func OpenSite(path string) (*Site, error) {
-	return openSite(path, defaultExtractor())
+	return openSite(path, sevenzip.Default())
 }
 
-func openSite(path string, extract extractor) (*Site, error) {
+func openSite(path string, extract sevenzip.Extractor) (*Site, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("stackexchange: opening site: %w", err)
@@ -140,7 +142,7 @@ func (s *Site) Votes() (io.ReadCloser, error) {
 
 func (s *Site) open(src *source) (io.ReadCloser, error) {
 	if src.member != "" {
-		return s.extract(src)
+		return extractMember(s.extract, src)
 	}
 	f, err := os.Open(src.path)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prefstream/prefstream/internal/sevenzip"
 )
 
 // testdata/synthetic.7z holds synthetic.Posts and synthetic.Votes as
@@ -66,10 +68,10 @@ func make7z(t *testing.T, bin, dir, archive string, files ...string) {
 	}
 }
 
-func backends(t *testing.T) map[string]extractor {
-	b := map[string]extractor{"in-process": extractInProcess}
+func backends(t *testing.T) map[string]sevenzip.Extractor {
+	b := map[string]sevenzip.Extractor{"in-process": sevenzip.InProcess}
 	if bin, err := exec.LookPath("7z"); err == nil {
-		b["7z binary"] = extractWithBinary(bin)
+		b["7z binary"] = sevenzip.Binary(bin)
 	} else {
 		t.Log("7z binary not on PATH: testing the pure Go backend only")
 	}
@@ -297,7 +299,7 @@ func TestOpenSiteErrors(t *testing.T) {
 }
 
 func TestArchiveChecksAtEnd(t *testing.T) {
-	site, err := openSite(syntheticArchive, extractInProcess)
+	site, err := openSite(syntheticArchive, sevenzip.InProcess)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +313,7 @@ func TestArchiveChecksAtEnd(t *testing.T) {
 			cases["crc"] = &badCRC // the 7z binary checks CRCs itself
 		}
 		for what, src := range cases {
-			_, err := readAll(t, func() (io.ReadCloser, error) { return extract(src) })
+			_, err := readAll(t, func() (io.ReadCloser, error) { return extractMember(extract, src) })
 			if err == nil || !strings.Contains(err.Error(), syntheticArchive) {
 				t.Errorf("%s, wrong %s in header: error %v, want one naming the archive", name, what, err)
 			}

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/prefstream/prefstream/internal/sevenzip"
 )
 
 // realFixtureDir holds real export samples. They live outside the
@@ -145,7 +147,7 @@ func TestRealSampleCompressed(t *testing.T) {
 	} else {
 		compareDecoded(t, openAll(t, realFixture(t, "pywikibot-article-pyrus.xml.7z")), bz2)
 	}
-	rc, err := open7z(realFixture(t, "pywikibot-article-pyrus.xml.7z"), extractInProcess)
+	rc, err := open7z(realFixture(t, "pywikibot-article-pyrus.xml.7z"), sevenzip.InProcess)
 	if err != nil {
 		t.Fatal(err)
 	}

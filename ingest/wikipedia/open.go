@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/prefstream/prefstream/internal/sevenzip"
 )
 
 var (
@@ -32,7 +34,7 @@ func Open(path string) (*Reader, error) {
 	switch {
 	case bytes.HasPrefix(head, sevenMagic):
 		f.Close()
-		rc, err := open7z(path, defaultExtractor())
+		rc, err := open7z(path, sevenzip.Default())
 		if err != nil {
 			return nil, err
 		}
