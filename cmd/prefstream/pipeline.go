@@ -89,6 +89,12 @@ var ingesters = map[string]ingester{
 		return out, errs
 	},
 	"reddit": func(ctx context.Context, b *bus.Bus, paths []string, o ingestOptions) ([]ingestResult, error) {
+		for _, p := range paths {
+			if strings.HasSuffix(p, ".zst") {
+				reserveMemory(rdin.MaxWindow + 64<<20) // the decoder's ring, once: it is reused
+				break
+			}
+		}
 		results, err := rdin.Ingest(ctx, b, paths, rdin.Options{Progress: o.progress, CheckpointBytes: o.checkpointBytes})
 		var out []ingestResult
 		for _, res := range results {

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -178,6 +180,18 @@ func (g *globals) stopProfiles() {
 	if err := pprof.WriteHeapProfile(f); err != nil {
 		g.log.Warn("heap profile", zap.Error(err))
 	}
+}
+
+var reserveZstdWindow sync.Once
+
+// reserveMemory raises the soft memory limit, once, by n bytes for an allocation the input
+// needs whatever the budget (a zstd frame's 2 GiB window): under it the GC would run without end.
+func reserveMemory(n int64) {
+	reserveZstdWindow.Do(func() {
+		if limit := debug.SetMemoryLimit(-1); limit < math.MaxInt64-n {
+			debug.SetMemoryLimit(limit + n)
+		}
+	})
 }
 
 // setMemoryLimit applies --memory-limit unless the environment sets GOMEMLIMIT.

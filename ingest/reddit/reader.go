@@ -16,8 +16,11 @@ import (
 // zstdMagic starts every zstd frame.
 const zstdMagic = "\x28\xb5\x2f\xfd"
 
-// maxZstdWindow is the largest window the monthly dumps declare.
-const maxZstdWindow = 1 << 31
+// MaxWindow is the largest zstd window the monthly dumps declare (2 GiB): the decoder holds a
+// ring of that size.
+const MaxWindow = 1 << 31
+
+const maxZstdWindow = MaxWindow
 
 var errClosed = errors.New("reddit: reader is closed")
 
