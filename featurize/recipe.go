@@ -2,7 +2,8 @@ package featurize
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/prefstream/prefstream/featurize/reddit"
@@ -61,7 +62,7 @@ var Presets = map[string][]string{
 func NewRecipe(source, preset string, o RecipeOptions) (Recipe, error) {
 	names, ok := Presets[source]
 	if !ok {
-		return nil, fmt.Errorf("featurize: unknown source %q (known: %s)", source, strings.Join(sortedKeys(Presets), ", "))
+		return nil, fmt.Errorf("featurize: unknown source %q (known: %s)", source, strings.Join(slices.Sorted(maps.Keys(Presets)), ", "))
 	}
 	if preset == "" {
 		preset = names[0]
@@ -85,15 +86,6 @@ func NewRecipe(source, preset string, o RecipeOptions) (Recipe, error) {
 		return reverts{wo}, nil
 	}
 	return nil, fmt.Errorf("featurize: source %s has no preset %q (known: %s)", source, preset, strings.Join(names, ", "))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 type askell struct{ o stackexchange.Options }

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -290,7 +292,7 @@ func timePipeline(dir, name string, inputs ...string) (measurement, error) {
 	}
 	var sum Summary
 	if data, err := os.ReadFile(summary); err == nil && json.Unmarshal(data, &sum) == nil {
-		for _, source := range sortedKeys(sum.Documents) {
+		for _, source := range slices.Sorted(maps.Keys(sum.Documents)) {
 			fmt.Fprintf(os.Stderr, "  %s: %s: %d documents, %d pairs\n", name, source, sum.Documents[source], sum.Pairs[source])
 		}
 	}

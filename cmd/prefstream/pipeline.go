@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +46,7 @@ func parseInputs(args []string) ([]input, error) {
 			return nil, fmt.Errorf("input %q: want SOURCE=PATH, e.g. stackexchange=./ai.stackexchange.com.7z", a)
 		}
 		if _, ok := ingesters[source]; !ok {
-			return nil, fmt.Errorf("input %q: unknown source %q (known: %s)", a, source, strings.Join(sortedKeys(ingesters), ", "))
+			return nil, fmt.Errorf("input %q: unknown source %q (known: %s)", a, source, strings.Join(slices.Sorted(maps.Keys(ingesters)), ", "))
 		}
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("input %q: %w", a, err)
@@ -394,22 +395,13 @@ func countOutputs(ctx context.Context, b *bus.Bus, lakeDir string, sum *Summary)
 }
 
 func printSummary(w io.Writer, s *Summary) {
-	sources := sortedKeys(s.Documents)
+	sources := slices.Sorted(maps.Keys(s.Documents))
 	fmt.Fprintf(w, "\n%-16s %12s %12s %12s\n", "source", "documents", "pairs", "dead letters")
 	for _, src := range sources {
 		fmt.Fprintf(w, "%-16s %12d %12d %12d\n", src, s.Documents[src], s.Pairs[src], s.DeadLetters[src])
 	}
 	mb := float64(s.BytesIn) / 1e6
 	fmt.Fprintf(w, "read %.1f MB in %.1fs (%.1f MB/s)\n", mb, s.Seconds, mb/max(s.Seconds, 1e-9))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func writeJSON(path string, v any) error {
