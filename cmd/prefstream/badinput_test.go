@@ -52,3 +52,27 @@ func TestPipelineBadInput(t *testing.T) {
 		t.Fatalf("dead letters = %d, want 4 (summary %+v)", got, sum)
 	}
 }
+
+// TestPipelineBadRedditLines feeds a month with a line that is not JSON and one whose score has
+// the wrong type: both are dead-lettered with their reason and the good thread still pairs.
+func TestPipelineBadRedditLines(t *testing.T) {
+	lines := []string{
+		`{"id":"s1","name":"t3_s1","title":"Which editor?","selftext":"Vim or Emacs?","score":50,"author":"op","subreddit":"x","is_self":true,"over_18":false,"created_utc":1000}`,
+		`{"id":"c1","link_id":"t3_s1","parent_id":"t3_s1","body":"Vim, because modal editing is fast.","score":3,"author":"a","created_utc":1001}`,
+		`{"id":"c2","link_id":"t3_s1","parent_id":"t3_s1","body":"Emacs: everything is a buffer.","score":9,"author":"b","created_utc":1002}`,
+		`{"id":"c3","link_id":"t3_s1","parent_id":"t3_s1","body":"not json`,
+		`{"id":"c4","link_id":"t3_s1","parent_id":"t3_s1","body":"wrong type","score":{"up":1},"author":"c","created_utc":1003}`,
+	}
+	path := filepath.Join(t.TempDir(), "RC_2015-06.ndjson")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lakeDir := filepath.Join(t.TempDir(), "lake")
+	sum, err := runPipeline(testContext(t), testGlobals(t), []input{{"reddit", path}}, pipelineOptions{lake: lakeDir, recipes: recipesWith(t, "reddit=siblings"), workers: 1, quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.DeadLetters["reddit"] != 2 || sum.Documents["reddit"] != 3 || sum.Pairs["reddit"] != 1 {
+		t.Fatalf("want 3 documents, 2 dead letters and the one sibling pair, got %+v", sum)
+	}
+}
