@@ -77,7 +77,7 @@ separate processes on many machines.`,
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&g.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. :9090) for long-running services")
 	g.memoryLimit = 600 << 20
-	f.Var(&g.memoryLimit, "memory-limit", "soft memory limit of the process (GOMEMLIMIT wins when set; 0: none). The Go runtime collects harder near it; the embedded server's block caches are weak references and go first")
+	f.Var(&g.memoryLimit, "memory-limit", "soft memory limit of the process (GOMEMLIMIT wins when set; 0: none). Garbage is collected as the heap nears it (GOGC=off unless GOGC is set); the embedded server's block caches are weak references and go first")
 	f.StringVar(&g.cpuProfile, "cpu-profile", "", "write a CPU profile of the run to this file")
 	f.StringVar(&g.memProfile, "mem-profile", "", "write a heap profile at the end of the run to this file")
 
@@ -194,10 +194,15 @@ func reserveMemory(n int64) {
 	})
 }
 
-// setMemoryLimit applies --memory-limit unless the environment sets GOMEMLIMIT.
+// setMemoryLimit applies --memory-limit unless the environment sets GOMEMLIMIT. Under a limit
+// the process collects garbage only as it nears the limit (GOGC=off, unless GOGC is set): a
+// budget rather than a multiple of the live heap, which also spares ~10% of the CPU.
 func (g *globals) setMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") != "" || g.memoryLimit <= 0 {
 		return
 	}
 	debug.SetMemoryLimit(int64(g.memoryLimit))
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(-1)
+	}
 }
