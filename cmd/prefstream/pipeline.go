@@ -328,6 +328,9 @@ func waitCommitted(ctx context.Context, b *bus.Bus, svc *services) error {
 		case <-tick.C:
 		}
 		done, err := drained(ctx, b)
+		if err != nil && ctx.Err() == nil && bus.Transient(err) {
+			continue // a leader election on a cluster: ask again
+		}
 		if err != nil {
 			return err
 		}
@@ -360,7 +363,14 @@ func drained(ctx context.Context, b *bus.Bus) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return ci.NumPending == 0 && ci.NumAckPending == 0, nil
+	// On a cluster the consumer's leader may be a node still catching up on the stream, whose
+	// NumPending is 0 for pairs it has not seen yet: the ack floor must also have reached the
+	// last sequence the stream's leader reports.
+	pairs, err := b.JS.Stream(ctx, bus.StreamPairs)
+	if err != nil {
+		return false, err
+	}
+	return ci.NumPending == 0 && ci.NumAckPending == 0 && ci.AckFloor.Stream >= pairs.CachedInfo().State.LastSeq, nil
 }
 
 // countOutputs fills the pairs committed per source from the lake, and the dead letters per

@@ -75,7 +75,10 @@ func Connect(ctx context.Context, c Config) (*Bus, error) {
 		return nil, fmt.Errorf("bus: connect %s: %w", describe(url), err)
 	}
 	b.NC = nc
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+	// An async publish whose ack never comes (the message or the ack was lost with a node that
+	// died) fails after the timeout instead of waiting forever; the Publisher then re-sends it
+	// under the same message id, which the server deduplicates.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256), jetstream.WithPublishAsyncTimeout(10*time.Second))
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bus: jetstream: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -81,6 +82,9 @@ func CreateConsumer(ctx context.Context, js jetstream.JetStream, spec ConsumerSp
 	return cons, nil
 }
 
+// renewIdlePull is how long a consumer with OnIdle waits for a message before it pulls afresh.
+const renewIdlePull = 10 * time.Second
+
 // Consume runs handle on every message of the consumer until ctx is done.
 func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, handle Handler) error {
 	cons, err := CreateConsumer(ctx, js, spec)
@@ -95,19 +99,46 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, han
 	if err != nil {
 		return fmt.Errorf("bus: consume %s: %w", spec.Durable, err)
 	}
-	stop := context.AfterFunc(ctx, iter.Stop)
+	var mu sync.Mutex // iter is replaced by renewals below while ctx may stop it
+	stopIter := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		iter.Stop()
+	}
+	stop := context.AfterFunc(ctx, stopIter)
 	defer stop()
-	defer iter.Stop()
+	defer stopIter()
 	var next []jetstream.NextOpt
 	if spec.OnIdle != nil {
 		next = append(next, jetstream.NextMaxWait(max(spec.IdleAfter, 100*time.Millisecond)))
 	}
+	lastMsg := time.Now()
 	for {
 		msg, err := iter.Next(next...)
 		if errors.Is(err, nats.ErrTimeout) && spec.OnIdle != nil && ctx.Err() == nil {
 			if err := spec.OnIdle(ctx); err != nil {
 				return err
 			}
+			// nats.go watches heartbeats only within one Next call, so with short waits a pull
+			// request lost with a consumer leader that died (on a cluster) is never renewed and
+			// the consumer stalls. After a while with nothing, pull afresh.
+			if time.Since(lastMsg) >= renewIdlePull {
+				iter.Stop()
+				renewed, err := cons.Messages(opts...)
+				if err != nil {
+					return fmt.Errorf("bus: consume %s: %w", spec.Durable, err)
+				}
+				mu.Lock()
+				iter = renewed
+				mu.Unlock()
+				lastMsg = time.Now()
+			}
+			continue
+		}
+		lastMsg = time.Now()
+		if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil {
+			// The server went quiet: a stream or consumer leader changed, or the client is
+			// reconnecting to another node. The iterator pulls again by itself.
 			continue
 		}
 		if err != nil {

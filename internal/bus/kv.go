@@ -25,7 +25,14 @@ func (b *Bus) OpenState(ctx context.Context, bucket string) (State, error) {
 
 // Load reads key into v; found is false when the key was never stored.
 func (s State) Load(ctx context.Context, key string, v any) (found bool, err error) {
-	entry, err := s.kv.Get(ctx, Key(key))
+	// Retried: on a cluster a bucket just created, or whose leader is being elected, has no
+	// responders for a moment.
+	var entry jetstream.KeyValueEntry
+	err = retry(ctx, func(ctx context.Context) error {
+		var err error
+		entry, err = s.kv.Get(ctx, Key(key))
+		return err
+	})
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return false, nil
 	}
@@ -44,7 +51,10 @@ func (s State) Store(ctx context.Context, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("bus: store %s: %w", key, err)
 	}
-	if _, err := s.kv.Put(ctx, Key(key), data); err != nil {
+	if err := retry(ctx, func(ctx context.Context) error {
+		_, err := s.kv.Put(ctx, Key(key), data)
+		return err
+	}); err != nil {
 		return fmt.Errorf("bus: store %s: %w", key, err)
 	}
 	return nil

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -71,18 +74,28 @@ func (p *Publisher) Publish(ctx context.Context, subject, msgID string, data []b
 }
 
 func (p *Publisher) publishAsync(ctx context.Context, msg *nats.Msg) (jetstream.PubAckFuture, error) {
-	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+	for attempt, wait := 0, 10*time.Millisecond; ; attempt, wait = attempt+1, min(2*wait, time.Second) {
 		future, err := p.js.PublishMsgAsync(msg, jetstream.WithStallWait(time.Second))
 		if err == nil {
 			return future, nil
 		}
-		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+		// Stalled: too many acks outstanding. Or the connection broke under the write (a node
+		// died) and the client is reconnecting to another: the message id makes a re-send safe.
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) && (attempt >= 40 || !connectionLost(err)) {
 			return nil, fmt.Errorf("bus: publish %s: %w", msg.Subject, err)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// connectionLost reports whether err is the connection breaking, which the client repairs by
+// reconnecting, rather than something no retry fixes.
+func connectionLost(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrStaleConnection)
 }
 
 // Flush waits until the server has acknowledged everything published so far.

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"reflect"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -94,13 +95,23 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 	if err != nil {
 		return err
 	}
-	have := s.CachedInfo().Config
-	if slices.Equal(have.Subjects, cfg.Subjects) && have.Retention == cfg.Retention && have.Replicas == cfg.Replicas &&
-		have.Storage == cfg.Storage && have.Duplicates == cfg.Duplicates && have.Description == cfg.Description {
+	if covers(s.CachedInfo().Config, cfg) {
 		return nil
 	}
 	_, err = js.UpdateStream(ctx, cfg)
 	return err
+}
+
+// covers reports whether have agrees with every field want sets (is not zero in), whatever the
+// server filled in for the others.
+func covers(have, want jetstream.StreamConfig) bool {
+	h, w := reflect.ValueOf(have), reflect.ValueOf(want)
+	for i := range w.NumField() {
+		if f := w.Field(i); !f.IsZero() && !reflect.DeepEqual(h.Field(i).Interface(), f.Interface()) {
+			return false
+		}
+	}
+	return true
 }
 
 func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) error {
@@ -112,6 +123,7 @@ func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.Key
 	if err != nil {
 		return err
 	}
+	// What the buckets of this file set (extend this when they set more).
 	have := s.CachedInfo().Config
 	if have.Replicas == cfg.Replicas && have.MaxMsgsPerSubject == int64(max(cfg.History, 1)) &&
 		have.Storage == cfg.Storage && have.Description == cfg.Description {
@@ -138,9 +150,14 @@ func retry(ctx context.Context, attempt func(context.Context) error) error {
 	}
 }
 
+// Transient reports whether err is one a cluster gives for a moment, a request timing out or
+// finding no responders while a leader is elected: worth asking again.
+func Transient(err error) bool { return retryable(err) }
+
 func retryable(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
-		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrNoHeartbeat)
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrNoHeartbeat) ||
+		errors.Is(err, nats.ErrNoResponders)
 }
 
 // Token turns any text into a valid single subject token.
