@@ -37,7 +37,7 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "prefstream",
 		Short: "Streaming proxy-preference data and RLHF training on NATS JetStream",
-		Long: `prefstream turns public proxy-preference dumps (Stack Exchange) into preference pairs,
+		Long: `prefstream turns public proxy-preference dumps (Stack Exchange, Reddit, Wikipedia) into preference pairs,
 streaming them through NATS JetStream as Arrow batches and committing them to a Parquet lake.
 
 Without --nats, every command starts an embedded nats-server with JetStream storing under
