@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
-	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -167,9 +166,6 @@ func (bt *Batcher) Checkpoint() Checkpoint { return bt.cp }
 // Counts are the dump's running totals; callers add skips and bytes to them.
 func (bt *Batcher) Counts() *Counts { return &bt.cp.Counts }
 
-// MaxDocumentSize is the largest document that fits in a message.
-func (bt *Batcher) MaxDocumentSize() int { return bt.maxDoc }
-
 // BucketOf maps a thread key to its bucket.
 func (bt *Batcher) BucketOf(thread string) int {
 	h := fnv.New32a()
@@ -314,6 +310,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
-
-// Now is the ingest timestamp of new documents.
-func Now() int64 { return time.Now().Unix() }

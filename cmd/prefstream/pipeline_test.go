@@ -92,38 +92,18 @@ func TestPipelineRealStackExchange(t *testing.T) {
 	}
 }
 
+// xmlRow is a Posts.xml or Votes.xml row as encoding/xml reads it.
 type xmlRow struct {
-	ID, PostTypeID, ParentID, AcceptedAnswerID, Score, OwnerUserID string
-	Body, DeletionDate                                             string
-	PostID, VoteTypeID                                             string
-}
-
-func (r *xmlRow) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
-	for _, a := range start.Attr {
-		switch a.Name.Local {
-		case "Id":
-			r.ID = a.Value
-		case "PostTypeId":
-			r.PostTypeID = a.Value
-		case "ParentId":
-			r.ParentID = a.Value
-		case "AcceptedAnswerId":
-			r.AcceptedAnswerID = a.Value
-		case "Score":
-			r.Score = a.Value
-		case "OwnerUserId":
-			r.OwnerUserID = a.Value
-		case "Body":
-			r.Body = a.Value
-		case "DeletionDate":
-			r.DeletionDate = a.Value
-		case "PostId":
-			r.PostID = a.Value
-		case "VoteTypeId":
-			r.VoteTypeID = a.Value
-		}
-	}
-	return d.Skip()
+	ID               string `xml:"Id,attr"`
+	PostTypeID       string `xml:"PostTypeId,attr"`
+	ParentID         string `xml:"ParentId,attr"`
+	AcceptedAnswerID string `xml:"AcceptedAnswerId,attr"`
+	Score            string `xml:"Score,attr"`
+	OwnerUserID      string `xml:"OwnerUserId,attr"`
+	Body             string `xml:"Body,attr"`
+	DeletionDate     string `xml:"DeletionDate,attr"`
+	PostID           string `xml:"PostId,attr"`
+	VoteTypeID       string `xml:"VoteTypeId,attr"`
 }
 
 func xmlRows(t *testing.T, path string) []xmlRow {
