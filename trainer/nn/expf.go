@@ -1,0 +1,69 @@
+package nn
+
+import "math"
+
+// Expf is a float32 exponential accurate to about 2 ulp over the float32 range, several times
+// faster than math.Exp: range reduction by ln 2 and a degree-6 polynomial (the Cephes expf
+// coefficients).
+func Expf(x float32) float32 {
+	switch {
+	case x > 88.72283:
+		return float32(math.Inf(1))
+	case x < -103.97208:
+		return 0
+	case x != x:
+		return x
+	}
+	const (
+		log2e = 1.44269504088896341
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	r := x - n*ln2hi
+	r -= n * ln2lo
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	y := p*r*r + r + 1
+	e := int32(n)
+	if e < -126 {
+		return y * math.Float32frombits(uint32(e+126+127)<<23) * math.Float32frombits(1<<23)
+	}
+	return y * math.Float32frombits(uint32(e+127)<<23)
+}
+
+// Tanhf is tanh in float32 through Expf.
+func Tanhf(x float32) float32 {
+	if x > 9 {
+		return 1
+	}
+	if x < -9 {
+		return -1
+	}
+	if x > -0.0005 && x < 0.0005 {
+		return x
+	}
+	e := Expf(2 * x)
+	return (e - 1) / (e + 1)
+}
+
+// Softplus is log(1+exp(x)) computed without overflow.
+func Softplus(x float64) float64 {
+	if x > 0 {
+		return x + math.Log1p(math.Exp(-x))
+	}
+	return math.Log1p(math.Exp(x))
+}
+
+// Sigmoid is 1/(1+exp(-x)) computed without overflow.
+func Sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
