@@ -20,7 +20,7 @@ func NewAdamW(lr float64) *AdamW {
 }
 
 // Update applies one step given each parameter's gradient and returns the gradient norm
-// before clipping.
+// before clipping. A non-finite norm changes nothing: no weight, moment or step count.
 func (o *AdamW) Update(params []*Param, grads [][]float32) float64 {
 	var sq float64
 	for _, g := range grads {
@@ -29,6 +29,9 @@ func (o *AdamW) Update(params []*Param, grads [][]float32) float64 {
 		}
 	}
 	norm := math.Sqrt(sq)
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return norm
+	}
 	scale := float32(1)
 	if o.ClipNorm > 0 && norm > o.ClipNorm {
 		scale = float32(o.ClipNorm / norm)
@@ -63,3 +66,4 @@ func (o *AdamW) Update(params []*Param, grads [][]float32) float64 {
 	}
 	return norm
 }
+

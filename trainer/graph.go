@@ -122,6 +122,14 @@ func (gr *graph) run(ids []int, reads []int) (float64, error) {
 			return 0, fmt.Errorf("trainer: %w", err)
 		}
 	}
+	// gorgonia adds each run's gradients to those bound to the weights: start from zero.
+	for _, n := range gr.learnables {
+		if g, err := n.Grad(); err == nil {
+			if d, ok := g.(*tensor.Dense); ok {
+				d.Zero()
+			}
+		}
+	}
 	defer gr.vm.Reset()
 	if err := gr.vm.RunAll(); err != nil {
 		return 0, fmt.Errorf("trainer: step: %w", err)

@@ -138,3 +138,38 @@ func TestGradientsImitation(t *testing.T) {
 	gr.tokens.Next = next
 	checkGradients(t, m, gr, ids, nil)
 }
+
+// The graph used for training and the plain forward used for scoring must agree.
+func TestGraphMatchesInference(t *testing.T) {
+	c := testConfig(KindPM)
+	m, _ := New(c, 7)
+	rng := rand.New(rand.NewPCG(8, 9))
+	gr, err := newGraph(m, 3, c.Context, headReward)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gr.prefs.Comparisons = []nn.Comparison{{Better: 0, Worse: 1, Weight: 1}}
+	ids := randomIDs(rng, 3*c.Context, c.Vocab)
+	reads := []int{7, 2, 5}
+	if _, err := gr.run(ids, reads); err != nil {
+		t.Fatal(err)
+	}
+	want := gr.lastRewards()
+	var seqs [][]int32
+	for i, r := range reads {
+		s := make([]int32, r+1)
+		for j := range s {
+			s[j] = int32(ids[i*c.Context+j])
+		}
+		seqs = append(seqs, s)
+	}
+	got, err := m.Rewards(seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Abs(float64(got[i]-want[i])) > 1e-4 {
+			t.Errorf("sequence %d: inference %v, graph %v", i, got[i], want[i])
+		}
+	}
+}
