@@ -18,6 +18,9 @@ type Column[T any] struct {
 	readFrom func(a arrow.Array, i int, r *T)
 	// reserve sizes a builder for rows up front, so encoding copies each value once.
 	reserve func(b array.Builder, rows []T) int
+	// validate, if set, checks a decoded column before its values are read (nested columns,
+	// whose offsets a corrupt batch could point anywhere).
+	validate func(a arrow.Array) error
 }
 
 // StringColumn is a utf8 column read from and written to the field at returns.
@@ -165,6 +168,9 @@ func (c *Codec[T]) DecodeAppend(dst []T, data []byte) ([]T, error) {
 		dst = append(dst, make([]T, n)...)
 		for j, col := range c.columns {
 			arr := rec.Column(j)
+			if err := c.checkColumn(col, arr, n); err != nil {
+				return dst[:start], err
+			}
 			for i := 0; i < n; i++ {
 				col.readFrom(arr, i, &dst[start+i])
 			}
@@ -174,6 +180,19 @@ func (c *Codec[T]) DecodeAppend(dst []T, data []byte) ([]T, error) {
 		return dst, fmt.Errorf("schemas: decode %s: %w", c.Version, err)
 	}
 	return dst, nil
+}
+
+// checkColumn refuses a column shorter than its batch, or one its validator rejects.
+func (c *Codec[T]) checkColumn(col Column[T], arr arrow.Array, rows int) error {
+	if arr.Len() < rows {
+		return fmt.Errorf("schemas: decode %s: column %s has %d values for %d rows", c.Version, col.Field.Name, arr.Len(), rows)
+	}
+	if col.validate != nil {
+		if err := col.validate(arr); err != nil {
+			return fmt.Errorf("schemas: decode %s: column %s: %w", c.Version, col.Field.Name, err)
+		}
+	}
+	return nil
 }
 
 func (c *Codec[T]) check(got *arrow.Schema) error {

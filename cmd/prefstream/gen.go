@@ -48,7 +48,7 @@ The same options always give the same bytes.`,
 	f.BoolVar(&o.SevenZip, "7z", false, "also pack OUT/<site>.7z (needs the 7z command, Debian p7zip-full)")
 	f.BoolVar(&o.NewTagFormat, "new-tags", false, "write tags as |a|b| (2024+ dumps) instead of <a><b>")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
-	cmd.AddCommand(se, newGenRedditCmd(), newGenWikipediaCmd())
+	cmd.AddCommand(se, newGenRedditCmd(), newGenWikipediaCmd(), newGenRankingsCmd())
 	return cmd
 }
 

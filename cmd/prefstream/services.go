@@ -121,9 +121,10 @@ Run as many as you like against one --nats server: jobs are shared among them.`,
 func newSinkCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "sink", Short: "Write streams to the Parquet lake (long-running)"}
 	var o sink.Options
+	var datasets []string
 	parquetCmd := &cobra.Command{
 		Use:   "parquet",
-		Short: "Write pairs to LAKE/pairs/source=<source>/*.parquet, acking only what is durable",
+		Short: "Write pairs and rankings to LAKE/<dataset>/source=<source>/*.parquet, acking only what is durable",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -137,10 +138,11 @@ func newSinkCmd(g *globals) *cobra.Command {
 			}
 			o.Log = g.log
 			g.log.Info("sink running", zap.String("lake", o.Lake))
-			return ignoreCanceled(sink.RunPairs(ctx, b, o))
+			return ignoreCanceled(runSinks(ctx, b, o, datasets))
 		},
 	}
 	parquetCmd.Flags().StringVar(&o.Lake, "lake", "./lake", "lake root directory")
+	parquetCmd.Flags().StringSliceVar(&datasets, "datasets", []string{"pairs", "rankings"}, "streams to write: pairs (PAIRS), rankings (RANKINGS)")
 	parquetCmd.Flags().Int64Var(&o.CommitBytes, "commit-bytes", 32<<20, "close a Parquet file after this many bytes of messages")
 	parquetCmd.Flags().DurationVar(&o.IdleCommit, "idle-commit", 0, "close files when idle this long (default 250ms)")
 	cmd.AddCommand(parquetCmd)

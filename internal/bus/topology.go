@@ -21,6 +21,12 @@ const (
 	StreamPairs = "PAIRS"
 	// StreamDeadLetters holds what a stage could not use, dlq.<stage>.<source>, with the reason.
 	StreamDeadLetters = "DLQ"
+	// StreamRankings holds human Rankings, rankings.<source>.
+	StreamRankings = "RANKINGS"
+	// StreamPrompts holds prompts for rollout workers, prompts.<set>; consumers are durable.
+	StreamPrompts = "PROMPTS"
+	// StreamTrajectories holds rollout trajectories, trajectories.<run>.
+	StreamTrajectories = "TRAJ"
 )
 
 // Key-value buckets.
@@ -45,12 +51,16 @@ func RawSubjects(source, dump string) string { return fmt.Sprintf("raw.%s.%s.*",
 func JobSubject(stage, source string) string        { return "jobs." + stage + "." + source }
 func PairSubject(source string) string              { return "pairs." + source }
 func DeadLetterSubject(stage, source string) string { return "dlq." + stage + "." + source }
+func RankingSubject(source string) string           { return "rankings." + source }
 
 var streams = []jetstream.StreamConfig{
 	{Name: StreamRaw, Subjects: []string{"raw.>"}, Description: "ingested documents as Arrow batches"},
 	{Name: StreamJobs, Subjects: []string{"jobs.>"}, Retention: jetstream.WorkQueuePolicy, Description: "grouping jobs, one per completely ingested dump"},
 	{Name: StreamPairs, Subjects: []string{"pairs.>"}, Description: "preference pairs as Arrow batches"},
 	{Name: StreamDeadLetters, Subjects: []string{"dlq.>"}, Description: "records a stage could not use, with the reason"},
+	{Name: StreamRankings, Subjects: []string{"rankings.>"}, Description: "human rankings as Arrow batches"},
+	{Name: StreamPrompts, Subjects: []string{"prompts.>"}, Description: "prompts for rollout workers"},
+	{Name: StreamTrajectories, Subjects: []string{"trajectories.>"}, Description: "rollout trajectories as Arrow batches"},
 }
 
 var buckets = []jetstream.KeyValueConfig{
@@ -131,6 +141,13 @@ func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.Key
 	}
 	_, err = js.UpdateKeyValue(ctx, cfg)
 	return err
+}
+
+// Retry runs attempt, with a 5 s deadline per try, until it succeeds, fails with an error that
+// Transient does not accept, or ctx ends: for requests that a cluster electing a leader refuses
+// for a moment.
+func Retry(ctx context.Context, attempt func(context.Context) error) error {
+	return retry(ctx, attempt)
 }
 
 func retry(ctx context.Context, attempt func(context.Context) error) error {

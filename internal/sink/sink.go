@@ -55,6 +55,20 @@ func RunPairs(ctx context.Context, b *bus.Bus, o Options) error {
 	return run(ctx, b, o, PairsSpec(), "pairs", schemas.PairCodec)
 }
 
+// RankingsSpec is the consumer the rankings sink reads with.
+func RankingsSpec() bus.ConsumerSpec {
+	spec := PairsSpec()
+	spec.Stream, spec.Durable, spec.FilterSubjects = bus.StreamRankings, "sink-parquet-rankings", []string{"rankings.>"}
+	spec.DeadLetters = bus.DeadLetterSubject("sink", "rankings")
+	return spec
+}
+
+// RunRankings sinks the RANKINGS stream into LAKE/rankings/source=<source>/ until ctx is done,
+// then commits what it holds.
+func RunRankings(ctx context.Context, b *bus.Bus, o Options) error {
+	return run(ctx, b, o, RankingsSpec(), "rankings", schemas.RankingCodec)
+}
+
 type partition[T any] struct {
 	w      *lake.Writer[T]
 	msgs   []jetstream.Msg
