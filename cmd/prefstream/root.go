@@ -91,6 +91,7 @@ separate processes on many machines.`,
 		newGenCmd(g),
 		newDemoCmd(g),
 		newBenchCmd(g),
+		newModelsCmd(g),
 	)
 	reportDenied(root)
 	return root
