@@ -66,4 +66,3 @@ func (o *AdamW) Update(params []*Param, grads [][]float32) float64 {
 	}
 	return norm
 }
-

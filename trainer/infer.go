@@ -23,6 +23,11 @@ func matmulBias(y, x []float32, rows int, w, b *Param) {
 // trunk runs the embeddings and every block over seqs sequences of t tokens (ids row-major,
 // shorter sequences padded) and returns the hidden states (seqs*t × d), before the final norm.
 func (m *Model) trunk(ids []int32, seqs, t int) ([]float32, error) {
+	return m.trunkWith(ids, seqs, t, nil)
+}
+
+// trunkWith is trunk calling onQKV with each layer's packed q, k, v rows (for a KV cache).
+func (m *Model) trunkWith(ids []int32, seqs, t int, onQKV func(layer int, qkv []float32)) ([]float32, error) {
 	c := m.Config
 	d, n := c.DModel, seqs*t
 	if t > c.Context || t < 1 {
@@ -46,6 +51,9 @@ func (m *Model) trunk(ids []int32, seqs, t int) ([]float32, error) {
 		p := func(part string) *Param { return m.Params.Get(blockName(l, part)) }
 		nn.LayerNorm(h, x, p("ln1.gain").Data, p("ln1.bias").Data, d)
 		matmulBias(qkv, h, n, p("qkv.w"), p("qkv.b"))
+		if onQKV != nil {
+			onQKV(l, qkv)
+		}
 		nn.Attention(a, qkv, shape)
 		matmulBias(h, a, n, p("proj.w"), p("proj.b"))
 		addInPlace(x, h)

@@ -60,21 +60,27 @@ func (o Objective) sequencesPerPair() int {
 	}
 }
 
-// Scoring says how a preference model scores a response: "plain" reads the reward at the end
-// token; "label-contrast", for a model trained only binarized, is r(response GOOD) minus
-// r(response BAD), the model's log-odds that the response is good.
+// Scoring says how a model scores a response: "plain" reads the reward at the end token;
+// "good-label" reads it at the end token after a <|good|> label. A model trained binarized has
+// only ever seen labelled samples, so it scores, and is fine-tuned, with the <|good|> label in
+// place: r(GOOD:x) is what binarized training taught it to order (GOOD:A over BAD:A, BAD:B over
+// GOOD:B pushes r(GOOD:B) down), and fine-tuning keeps the sample format it was pre-trained on.
+// "mean-logprob" is the imitation score.
 const (
-	ScoringPlain         = "plain"
-	ScoringLabelContrast = "label-contrast"
-	ScoringLogProb       = "mean-logprob"
+	ScoringPlain     = "plain"
+	ScoringGoodLabel = "good-label"
+	ScoringLogProb   = "mean-logprob"
 )
 
-func (o Objective) scoring() string {
-	switch o {
-	case Binarized:
-		return ScoringLabelContrast
-	case Imitation:
+// scoring is how a model scores after training with the objective, given how it scored before.
+func (o Objective) scoring(before string) string {
+	switch {
+	case o == Binarized:
+		return ScoringGoodLabel
+	case o == Imitation:
 		return ScoringLogProb
+	case before == ScoringGoodLabel:
+		return ScoringGoodLabel
 	default:
 		return ScoringPlain
 	}
@@ -120,7 +126,7 @@ func NewStepper(m *Model, tok *tokenizer.Tokenizer, obj Objective, batch int, lr
 	}
 	opt := NewAdamW(lr)
 	opt.ClipNorm = 1
-	m.Config.Scoring = obj.scoring()
+	m.Config.Scoring = obj.scoring(m.Config.Scoring)
 	return &Stepper{Model: m, Objective: obj, Opt: opt, Batch: batch, graph: gr,
 		enc: &Encoder{Tok: tok, Context: m.Config.Context}, grads: make([][]float32, len(m.Params.List)),
 		ids: make([]int, seqs*m.Config.Context), reads: make([]int, seqs)}, nil
@@ -178,6 +184,10 @@ func (st *Stepper) Step(pairs []schemas.Pair) (float64, error) {
 // fill lays out the batch's samples and targets for the objective.
 func (st *Stepper) fill(pairs []schemas.Pair) {
 	prefs, n := st.graph.prefs, len(pairs)
+	label := int32(-1)
+	if st.Model.Config.Scoring == ScoringGoodLabel {
+		label = tokenizer.Good
+	}
 	prefs.Comparisons, prefs.Judgements = prefs.Comparisons[:0], prefs.Judgements[:0]
 	reward := func(i int, prompt, response string, label int32) {
 		st.seq = st.enc.Reward(st.seq[:0], prompt, response, label)
@@ -186,8 +196,8 @@ func (st *Stepper) fill(pairs []schemas.Pair) {
 	for i, p := range pairs {
 		switch st.Objective {
 		case Ranked:
-			reward(i, p.Prompt, p.Chosen, -1)
-			reward(n+i, p.Prompt, p.Rejected, -1)
+			reward(i, p.Prompt, p.Chosen, label)
+			reward(n+i, p.Prompt, p.Rejected, label)
 			prefs.Comparisons = append(prefs.Comparisons, nn.Comparison{Better: i, Worse: n + i, Weight: 1})
 		case Binarized:
 			reward(4*i, p.Prompt, p.Chosen, tokenizer.Good)
@@ -198,8 +208,8 @@ func (st *Stepper) fill(pairs []schemas.Pair) {
 				nn.Comparison{Better: 4 * i, Worse: 4*i + 1, Weight: 1},
 				nn.Comparison{Better: 4*i + 2, Worse: 4*i + 3, Weight: 1})
 		case Discrimination:
-			reward(i, p.Prompt, p.Chosen, -1)
-			reward(n+i, p.Prompt, p.Rejected, -1)
+			reward(i, p.Prompt, p.Chosen, label)
+			reward(n+i, p.Prompt, p.Rejected, label)
 			prefs.Judgements = append(prefs.Judgements,
 				nn.Judgement{Index: i, Good: true, Weight: 1}, nn.Judgement{Index: n + i, Good: false, Weight: 1})
 		case Imitation:

@@ -92,6 +92,8 @@ separate processes on many machines.`,
 		newDemoCmd(g),
 		newBenchCmd(g),
 		newModelsCmd(g),
+		newTrainCmd(g),
+		newEvalCmd(g),
 	)
 	reportDenied(root)
 	return root

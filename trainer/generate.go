@@ -1,0 +1,352 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/prefstream/prefstream/trainer/nn"
+	"github.com/prefstream/prefstream/trainer/tokenizer"
+)
+
+// Sampling configures generation.
+type Sampling struct {
+	// Temperature divides the logits (1: the policy as trained). Log-probabilities returned
+	// are of this tempered distribution, before top-p truncation.
+	Temperature float64
+	// TopP keeps the smallest set of tokens whose probability reaches TopP (1: all).
+	TopP float64
+	// MaxNew bounds the response length; generation also stops at <|endofcontext|>.
+	MaxNew int
+}
+
+// Generation is one sampled response: its tokens (ending with <|endofcontext|> when the policy
+// chose to stop) and each token's log-probability under the sampling policy.
+type Generation struct {
+	Prompt   []int32
+	Tokens   []int32
+	LogProbs []float32
+}
+
+// Generate samples one response per prompt with a KV cache: the prompts are run through the
+// model once, then each new token costs one row per sequence. Prompts longer than the context
+// allows (it must hold MaxNew new tokens) are cut from the left.
+func (m *Model) Generate(prompts [][]int32, s Sampling, rng *rand.Rand) ([]Generation, error) {
+	c := m.Config
+	if c.Kind != KindPolicy {
+		return nil, fmt.Errorf("trainer: generation needs a policy, this is a %s", c.Kind)
+	}
+	if s.MaxNew < 1 || s.MaxNew >= c.Context {
+		return nil, fmt.Errorf("trainer: max new tokens %d outside 1..%d", s.MaxNew, c.Context-1)
+	}
+	if s.Temperature <= 0 {
+		s.Temperature = 1
+	}
+	if s.TopP <= 0 || s.TopP > 1 {
+		s.TopP = 1
+	}
+	b, d := len(prompts), c.DModel
+	if b == 0 {
+		return nil, nil
+	}
+	gens := make([]Generation, b)
+	tp := 1
+	for i, p := range prompts {
+		p = p[max(0, len(p)-(c.Context-s.MaxNew)):]
+		if len(p) == 0 {
+			p = []int32{tokenizer.EndOfContext}
+		}
+		gens[i].Prompt = p
+		tp = max(tp, len(p))
+	}
+	// Prefill: the prompts, right-padded, in one pass; their k and v fill the cache.
+	cache := newKVCache(c, b)
+	ids := make([]int32, b*tp)
+	for i, g := range gens {
+		copy(ids[i*tp:], g.Prompt)
+		for j := len(g.Prompt); j < tp; j++ {
+			ids[i*tp+j] = tokenizer.Pad
+		}
+	}
+	x, err := m.trunkWith(ids, b, tp, func(layer int, qkv []float32) {
+		for i := range b {
+			for j := range tp {
+				row := qkv[(i*tp+j)*3*d:]
+				copy(cache.k[layer][(i*c.Context+j)*d:(i*c.Context+j+1)*d], row[d:2*d])
+				copy(cache.v[layer][(i*c.Context+j)*d:(i*c.Context+j+1)*d], row[2*d:3*d])
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	last := make([]float32, b*d)
+	pos := make([]int, b)
+	for i, g := range gens {
+		r := i*tp + len(g.Prompt) - 1
+		copy(last[i*d:(i+1)*d], x[r*d:(r+1)*d])
+		pos[i] = len(g.Prompt)
+	}
+	st := newDecodeState(m, b)
+	logits := st.logits(last)
+	done := make([]bool, b)
+	next := make([]int32, b)
+	for step := 0; step < s.MaxNew; step++ {
+		active := false
+		for i := range b {
+			if done[i] {
+				next[i] = tokenizer.Pad
+				continue
+			}
+			tok, lp := sample(logits[i*c.Vocab:(i+1)*c.Vocab], s, rng, st.probs)
+			gens[i].Tokens = append(gens[i].Tokens, tok)
+			gens[i].LogProbs = append(gens[i].LogProbs, lp)
+			next[i] = tok
+			if tok == tokenizer.EndOfContext || pos[i]+1 >= c.Context || step+1 == s.MaxNew {
+				done[i] = true
+				continue
+			}
+			active = true
+		}
+		if !active {
+			break
+		}
+		h := st.step(next, pos, done, cache)
+		logits = st.logits(h)
+		for i := range pos {
+			if !done[i] {
+				pos[i]++
+			}
+		}
+	}
+	return gens, nil
+}
+
+// kvCache holds each layer's keys and values per sequence and position (b × context × d).
+type kvCache struct{ k, v [][]float32 }
+
+func newKVCache(c Config, b int) *kvCache {
+	kc := &kvCache{}
+	for range c.Layers {
+		kc.k = append(kc.k, make([]float32, b*c.Context*c.DModel))
+		kc.v = append(kc.v, make([]float32, b*c.Context*c.DModel))
+	}
+	return kc
+}
+
+// decodeState holds the buffers of single-token steps for b sequences.
+type decodeState struct {
+	m                *Model
+	b                int
+	x, h, qkv, a, f  []float32
+	lnGain, lnBias   []float32
+	lmOut, hf, probs []float32
+	scores           []float32
+}
+
+func newDecodeState(m *Model, b int) *decodeState {
+	c := m.Config
+	return &decodeState{m: m, b: b, x: make([]float32, b*c.DModel), h: make([]float32, b*c.DModel),
+		qkv: make([]float32, b*3*c.DModel), a: make([]float32, b*c.DModel), f: make([]float32, b*c.DFF),
+		lnGain: m.Params.Get("lnf.gain").Data, lnBias: m.Params.Get("lnf.bias").Data,
+		lmOut: make([]float32, b*c.Vocab), hf: make([]float32, b*c.DModel), probs: make([]float32, c.Vocab),
+		scores: make([]float32, c.Context)}
+}
+
+// logits applies the final norm and the LM head to hidden rows.
+func (st *decodeState) logits(h []float32) []float32 {
+	d := st.m.Config.DModel
+	nn.LayerNorm(st.hf, h, st.lnGain, st.lnBias, d)
+	matmulBias(st.lmOut, st.hf, st.b, st.m.Params.Get("lm.w"), st.m.Params.Get("lm.b"))
+	return st.lmOut
+}
+
+// step runs one token per sequence at its position through every block, appending to the
+// cache, and returns the hidden rows.
+func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCache) []float32 {
+	m, c := st.m, st.m.Config
+	d, hd := c.DModel, c.DModel/c.Heads
+	tok, posEmb := m.Params.Get("tok").Data, m.Params.Get("pos").Data
+	for i, t := range tokens {
+		row := st.x[i*d : (i+1)*d]
+		p := min(pos[i], c.Context-1)
+		for j := range row {
+			row[j] = tok[int(t)*d+j] + posEmb[p*d+j]
+		}
+	}
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	for l := range c.Layers {
+		p := func(part string) *Param { return m.Params.Get(blockName(l, part)) }
+		nn.LayerNorm(st.h, st.x, p("ln1.gain").Data, p("ln1.bias").Data, d)
+		matmulBias(st.qkv, st.h, st.b, p("qkv.w"), p("qkv.b"))
+		for i := range st.b {
+			if done[i] {
+				continue
+			}
+			at := i*c.Context + pos[i]
+			copy(cache.k[l][at*d:(at+1)*d], st.qkv[i*3*d+d:i*3*d+2*d])
+			copy(cache.v[l][at*d:(at+1)*d], st.qkv[i*3*d+2*d:i*3*d+3*d])
+			for head := range c.Heads {
+				q := st.qkv[i*3*d+head*hd : i*3*d+(head+1)*hd]
+				n := pos[i] + 1
+				sc := st.scores[:n]
+				mx := float32(math.Inf(-1))
+				for j := range n {
+					k := cache.k[l][(i*c.Context+j)*d+head*hd:]
+					var dot float32
+					for e, qv := range q {
+						dot += qv * k[e]
+					}
+					sc[j] = dot * scale
+					mx = max(mx, sc[j])
+				}
+				var sum float32
+				for j := range sc {
+					sc[j] = nn.Expf(sc[j] - mx)
+					sum += sc[j]
+				}
+				out := st.a[i*d+head*hd : i*d+(head+1)*hd]
+				clear(out)
+				for j := range n {
+					w := sc[j] / sum
+					v := cache.v[l][(i*c.Context+j)*d+head*hd:]
+					for e := range out {
+						out[e] += w * v[e]
+					}
+				}
+			}
+		}
+		matmulBias(st.h, st.a, st.b, p("proj.w"), p("proj.b"))
+		addInPlace(st.x, st.h)
+		nn.LayerNorm(st.h, st.x, p("ln2.gain").Data, p("ln2.bias").Data, d)
+		matmulBias(st.f, st.h, st.b, p("fc1.w"), p("fc1.b"))
+		nn.Gelu(st.f, st.f)
+		matmulBias(st.h, st.f, st.b, p("fc2.w"), p("fc2.b"))
+		addInPlace(st.x, st.h)
+	}
+	return st.x
+}
+
+// sample draws a token from softmax(logits / temperature), restricted to the top-p nucleus,
+// and returns it with its log-probability under the tempered distribution.
+func sample(logits []float32, s Sampling, rng *rand.Rand, probs []float32) (int32, float32) {
+	inv := float32(1 / s.Temperature)
+	mx := float32(math.Inf(-1))
+	for _, v := range logits {
+		mx = max(mx, v*inv)
+	}
+	var sum float64
+	for i, v := range logits {
+		probs[i] = nn.Expf(v*inv - mx)
+		sum += float64(probs[i])
+	}
+	logZ := float64(mx) + math.Log(sum)
+	chosen := -1
+	if s.TopP < 1 {
+		idx := make([]int, len(probs))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int {
+			switch {
+			case probs[a] > probs[b]:
+				return -1
+			case probs[a] < probs[b]:
+				return 1
+			}
+			return a - b
+		})
+		var kept float64
+		n := 0
+		for _, i := range idx {
+			kept += float64(probs[i])
+			n++
+			if kept >= s.TopP*sum {
+				break
+			}
+		}
+		u := rng.Float64() * kept
+		for _, i := range idx[:n] {
+			u -= float64(probs[i])
+			if u <= 0 {
+				chosen = i
+				break
+			}
+		}
+		if chosen < 0 {
+			chosen = idx[n-1]
+		}
+	} else {
+		u := rng.Float64() * sum
+		for i, p := range probs {
+			u -= float64(p)
+			if u <= 0 {
+				chosen = i
+				break
+			}
+		}
+		if chosen < 0 {
+			chosen = len(probs) - 1
+		}
+	}
+	return int32(chosen), float32(float64(logits[chosen]*inv) - logZ)
+}
+
+// TokenLogProbs returns, for each sequence, the log-probability of every token from start[i]
+// on, each predicted from those before it, under softmax(logits / temperature).
+func (m *Model) TokenLogProbs(seqs [][]int32, starts []int, temperature float64) ([][]float32, error) {
+	if m.Config.Kind != KindPolicy {
+		return nil, fmt.Errorf("trainer: log-probabilities need a policy, this is a %s", m.Config.Kind)
+	}
+	if temperature <= 0 {
+		temperature = 1
+	}
+	t := 0
+	for _, s := range seqs {
+		t = max(t, len(s))
+	}
+	out := make([][]float32, len(seqs))
+	if t == 0 {
+		return out, nil
+	}
+	ids := make([]int32, len(seqs)*t)
+	for i, s := range seqs {
+		copy(ids[i*t:], s)
+		for j := len(s); j < t; j++ {
+			ids[i*t+j] = tokenizer.Pad
+		}
+	}
+	x, err := m.trunk(ids, len(seqs), t)
+	if err != nil {
+		return nil, err
+	}
+	d, v := m.Config.DModel, m.Config.Vocab
+	// Gather the rows that predict a scored token, then one matrix product for the LM head.
+	var rows []int
+	for i, s := range seqs {
+		for j := max(starts[i], 1); j < len(s); j++ {
+			rows = append(rows, i*t+j-1)
+		}
+	}
+	h := make([]float32, len(rows)*d)
+	for k, r := range rows {
+		copy(h[k*d:(k+1)*d], x[r*d:(r+1)*d])
+	}
+	nn.LayerNorm(h, h, m.Params.Get("lnf.gain").Data, m.Params.Get("lnf.bias").Data, d)
+	logits := make([]float32, len(rows)*v)
+	matmulBias(logits, h, len(rows), m.Params.Get("lm.w"), m.Params.Get("lm.b"))
+	inv := float32(1 / temperature)
+	k := 0
+	for i, s := range seqs {
+		for j := max(starts[i], 1); j < len(s); j++ {
+			row := logits[k*v : (k+1)*v]
+			for e := range row {
+				row[e] *= inv
+			}
+			out[i] = append(out[i], float32(logSoftmaxAt(row, s[j])))
+			k++
+		}
+	}
+	return out, nil
+}

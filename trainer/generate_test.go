@@ -1,0 +1,73 @@
+package trainer
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The KV-cache path and a full forward pass must give the same log-probabilities.
+func TestGenerateMatchesFullForward(t *testing.T) {
+	c := Config{Vocab: 300, Context: 32, DModel: 32, Layers: 2, Heads: 4, DFF: 64, Kind: KindPolicy}
+	m, _ := New(c, 3)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range m.Params.List {
+		for i := range p.Data {
+			p.Data[i] += float32(rng.NormFloat64() * 0.2)
+		}
+	}
+	prompts := [][]int32{{5, 6, 7}, {9}, {10, 11, 12, 13, 14, 15, 16}}
+	for _, s := range []Sampling{{Temperature: 1, TopP: 1, MaxNew: 12}, {Temperature: 0.7, TopP: 0.9, MaxNew: 20}} {
+		gens, err := m.Generate(prompts, s, rand.New(rand.NewPCG(3, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs [][]int32
+		var starts []int
+		for _, g := range gens {
+			if len(g.Tokens) == 0 || len(g.Tokens) != len(g.LogProbs) {
+				t.Fatalf("generation %+v", g)
+			}
+			seqs = append(seqs, append(append([]int32{}, g.Prompt...), g.Tokens...))
+			starts = append(starts, len(g.Prompt))
+		}
+		want, err := m.TokenLogProbs(seqs, starts, s.Temperature)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range gens {
+			for j := range g.Tokens {
+				if math.Abs(float64(g.LogProbs[j]-want[i][j])) > 1e-4 {
+					t.Fatalf("temperature %v: sequence %d token %d: cached %v, full %v", s.Temperature, i, j, g.LogProbs[j], want[i][j])
+				}
+				if g.LogProbs[j] > 0 {
+					t.Fatalf("positive log-probability %v", g.LogProbs[j])
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkGenerateTiny(b *testing.B) {
+	c, _ := Preset("tiny", KindPolicy, 4096)
+	m, _ := New(c, 1)
+	rng := rand.New(rand.NewPCG(1, 2))
+	prompts := make([][]int32, 8)
+	for i := range prompts {
+		for range 64 {
+			prompts[i] = append(prompts[i], int32(rng.IntN(3800)+260))
+		}
+	}
+	b.ResetTimer()
+	tokens := 0
+	for range b.N {
+		gens, err := m.Generate(prompts, Sampling{Temperature: 1, TopP: 1, MaxNew: 64}, rng)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, g := range gens {
+			tokens += len(g.Tokens)
+		}
+	}
+	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
+}
