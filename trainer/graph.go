@@ -24,6 +24,8 @@ type graph struct {
 
 	prefs  *nn.PreferenceTargets
 	tokens *nn.TokenTargets
+	policy *nn.PolicyTargets
+	value  *nn.ValueTargets
 }
 
 // headReward reads a scalar at one position per sequence (the end-of-context token) and
@@ -33,6 +35,9 @@ type head int
 const (
 	headReward head = iota
 	headLM
+	// headPPO trains a policy's LM head with the clipped PPO loss and its value head with the
+	// clipped value loss, at every position.
+	headPPO
 )
 
 func newGraph(m *Model, seqs, t int, h head) (*graph, error) {
@@ -41,7 +46,7 @@ func newGraph(m *Model, seqs, t int, h head) (*graph, error) {
 		return nil, fmt.Errorf("trainer: sequence length %d exceeds the context %d", t, c.Context)
 	}
 	gr := &graph{g: G.NewGraph(), seqs: seqs, t: t, weights: map[*Param]*G.Node{},
-		prefs: &nn.PreferenceTargets{}, tokens: &nn.TokenTargets{}}
+		prefs: &nn.PreferenceTargets{}, tokens: &nn.TokenTargets{}, policy: &nn.PolicyTargets{}, value: &nn.ValueTargets{}}
 	g := gr.g
 	w := func(name string) *G.Node {
 		p := m.Params.Get(name)
@@ -94,6 +99,11 @@ func newGraph(m *Model, seqs, t int, h head) (*graph, error) {
 		case headLM:
 			hf := must(nn.LayerNormNode(x, w("lnf.gain"), w("lnf.bias")))
 			loss = must(nn.CrossEntropyNode(linear(hf, "lm"), gr.tokens))
+		case headPPO:
+			hf := must(nn.LayerNormNode(x, w("lnf.gain"), w("lnf.bias")))
+			pl := must(nn.PolicyLossNode(linear(hf, "lm"), gr.policy))
+			vl := must(nn.ValueLossNode(linear(hf, "value"), gr.value))
+			loss = must(G.Add(pl, vl))
 		}
 		gr.cost = must(G.Sum(loss))
 	}()

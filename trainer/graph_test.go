@@ -173,3 +173,40 @@ func TestGraphMatchesInference(t *testing.T) {
 		}
 	}
 }
+
+func TestGradientsPPO(t *testing.T) {
+	c := testConfig(KindPolicy)
+	m, _ := New(c, 1)
+	rng := rand.New(rand.NewPCG(6, 7))
+	for _, p := range m.Params.List {
+		for i := range p.Data {
+			p.Data[i] += float32(rng.NormFloat64() * 0.3)
+		}
+	}
+	gr, err := newGraph(m, 2, c.Context, headPPO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := randomIDs(rng, 2*c.Context, c.Vocab)
+	n := len(ids)
+	pt := gr.policy
+	pt.Token, pt.ProxLogProb, pt.Advantage, pt.Weight = make([]int32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	pt.Clip, pt.Temperature = 0.2, 0.8
+	vt := gr.value
+	vt.Use, vt.Return, vt.OldValue = make([]bool, n), make([]float32, n), make([]float32, n)
+	vt.Clip, vt.Coef = 0.2, 0.5
+	for r := range n {
+		pt.Token[r] = -1
+		if r%c.Context >= 3 && r%c.Context < c.Context-1 {
+			pt.Token[r] = int32(ids[r+1])
+			// Old log-probabilities near the current ones keep most ratios inside the clip range.
+			pt.ProxLogProb[r] = float32(-math.Log(float64(c.Vocab)) + rng.NormFloat64()*0.05)
+			pt.Advantage[r] = float32(rng.NormFloat64())
+			pt.Weight[r] = 1
+			vt.Use[r] = true
+			vt.Return[r] = float32(rng.NormFloat64())
+			vt.OldValue[r] = float32(rng.NormFloat64() * 0.01)
+		}
+	}
+	checkGradients(t, m, gr, ids, nil)
+}

@@ -12,7 +12,7 @@ import (
 // the two special slots) and cut at its end beyond that; the prompt fills what is left and is
 // cut from the left, so the words nearest the response survive. The label (<|good|> or
 // <|bad|>) is present only in binarized samples. The reward is read at <|endofcontext|>.
-// A policy sample is the same without label and end token: the prompt tail, then the response.
+// A policy sample is the prompt tail, the response, and <|endofcontext|> where it stops.
 
 // ResponseLimit is the most response tokens a sample keeps.
 func ResponseLimit(context int) int { return max(1, context*3/4-2) }
@@ -59,11 +59,21 @@ func (e *Encoder) Reward(dst []int32, prompt, response string, label int32) []in
 	return append(dst, tokenizer.EndOfContext)
 }
 
-// Policy appends the prompt and response tokens of an imitation sample and returns, with it,
-// where the response starts.
+// Policy appends the prompt and response tokens of an imitation sample, the response ended by
+// <|endofcontext|> (so a policy learns to stop), and returns, with it, where the response starts.
 func (e *Encoder) Policy(dst []int32, prompt, response string) ([]int32, int) {
-	p, r := e.promptAndResponse(prompt, response, 0)
+	p, r := e.promptAndResponse(prompt, response, 1)
 	dst = append(dst, p...)
 	start := len(dst)
-	return append(dst, r...), start
+	dst = append(dst, r...)
+	return append(dst, tokenizer.EndOfContext), start
+}
+
+// Prompt appends the tokens a policy continues from: the prompt and its separator, cut from
+// the left to leave room for maxNew generated tokens.
+func (e *Encoder) Prompt(dst []int32, prompt string, maxNew int) []int32 {
+	e.prompt = e.Tok.AppendEncode(e.prompt[:0], []byte(prompt))
+	e.prompt = e.Tok.AppendEncode(e.prompt, promptSeparator)
+	room := max(1, e.Context-maxNew)
+	return append(dst, e.prompt[max(0, len(e.prompt)-room):]...)
 }

@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"bytes"
+	"github.com/prefstream/prefstream/trainer/tokenizer"
 	"io"
 	"math"
 	"strings"
@@ -17,3 +18,5 @@ func (w *bytesBuffer) Write(p []byte) (int, error) { w.b = append(w.b, p...); re
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 func nan() float64 { return math.NaN() }
+
+const tokenizerPad = tokenizer.Pad
