@@ -171,8 +171,9 @@ the raters. The same options always give the same bytes.
 
 // sinkDatasets are the streams `sink parquet` can write to the lake, by dataset name.
 var sinkDatasets = map[string]func(context.Context, *bus.Bus, sink.Options) error{
-	"pairs":    sink.RunPairs,
-	"rankings": sink.RunRankings,
+	"pairs":        sink.RunPairs,
+	"rankings":     sink.RunRankings,
+	"trajectories": sink.RunTrajectories,
 }
 
 // runSinks runs the sinks of the named datasets until ctx is done or one of them fails.
@@ -183,7 +184,7 @@ func runSinks(ctx context.Context, b *bus.Bus, o sink.Options, datasets []string
 		name = strings.TrimSpace(name)
 		fn, ok := sinkDatasets[name]
 		if !ok {
-			return fmt.Errorf("--datasets: unknown dataset %q, want pairs or rankings", name)
+			return fmt.Errorf("--datasets: unknown dataset %q, want pairs, rankings or trajectories", name)
 		}
 		if seen[name] {
 			continue

@@ -142,7 +142,7 @@ func newSinkCmd(g *globals) *cobra.Command {
 		},
 	}
 	parquetCmd.Flags().StringVar(&o.Lake, "lake", "./lake", "lake root directory")
-	parquetCmd.Flags().StringSliceVar(&datasets, "datasets", []string{"pairs", "rankings"}, "streams to write: pairs (PAIRS), rankings (RANKINGS)")
+	parquetCmd.Flags().StringSliceVar(&datasets, "datasets", []string{"pairs", "rankings", "trajectories"}, "streams to write: pairs (PAIRS), rankings (RANKINGS), trajectories (TRAJ)")
 	parquetCmd.Flags().Int64Var(&o.CommitBytes, "commit-bytes", 32<<20, "close a Parquet file after this many bytes of messages")
 	parquetCmd.Flags().DurationVar(&o.IdleCommit, "idle-commit", 0, "close files when idle this long (default 250ms)")
 	cmd.AddCommand(parquetCmd)

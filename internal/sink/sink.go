@@ -69,6 +69,20 @@ func RunRankings(ctx context.Context, b *bus.Bus, o Options) error {
 	return run(ctx, b, o, RankingsSpec(), "rankings", schemas.RankingCodec)
 }
 
+// TrajectoriesSpec is the durable consumer that sinks PPO trajectories.
+func TrajectoriesSpec() bus.ConsumerSpec {
+	spec := PairsSpec()
+	spec.Stream, spec.Durable, spec.FilterSubjects = bus.StreamTrajectories, "sink-parquet-trajectories", []string{"trajectories.>"}
+	spec.DeadLetters = bus.DeadLetterSubject("sink", "trajectories")
+	return spec
+}
+
+// RunTrajectories sinks the TRAJ stream into LAKE/trajectories/source=<run>/ until ctx is done,
+// then commits what it holds, so a recorded RLHF run can be replayed or learnt from offline.
+func RunTrajectories(ctx context.Context, b *bus.Bus, o Options) error {
+	return run(ctx, b, o, TrajectoriesSpec(), "trajectories", schemas.TrajectoryCodec)
+}
+
 type partition[T any] struct {
 	w      *lake.Writer[T]
 	msgs   []jetstream.Msg
