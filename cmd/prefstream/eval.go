@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/internal/calibration"
 	"github.com/prefstream/prefstream/internal/plot"
-	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/schemas"
 	"github.com/prefstream/prefstream/trainer"
 )
@@ -322,4 +322,3 @@ func stats(xs []float64) meanSD {
 	}
 	return meanSD{mean, sd}
 }
-

@@ -27,6 +27,7 @@ submission. zstd frames with windows up to 2 GiB are read; JSON is parsed on bot
 			`Publishes revisions, page by page in order, to raw.wikipedia.<dump>.0. bzip2 is decoded on both
 cores. Only the main namespace by default (--namespaces).`),
 		newIngestRankingsCmd(g),
+		newIngestPromptsCmd(g),
 	)
 	return cmd
 }

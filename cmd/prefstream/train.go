@@ -20,7 +20,7 @@ import (
 
 func newTrainCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "train", Short: "Train the tokenizer and the preference model"}
-	cmd.AddCommand(newTrainTokenizerCmd(g), newTrainPMCmd(g))
+	cmd.AddCommand(newTrainTokenizerCmd(g), newTrainPMCmd(g), newTrainSFTCmd(g), newTrainPPOCmd(g))
 	return cmd
 }
 
@@ -198,11 +198,11 @@ good checkpoint.`,
 }
 
 func runTrainPM(ctx context.Context, g *globals, out io.Writer, f trainPMFlags) error {
-	if f.stage != "pmp" && f.stage != "finetune" {
+	if f.stage != "pmp" && f.stage != "finetune" && f.stage != "sft" {
 		return fmt.Errorf("--stage %q: want pmp or finetune", f.stage)
 	}
 	if f.objective == "" {
-		f.objective = map[string]string{"pmp": "binarized", "finetune": "ranked"}[f.stage]
+		f.objective = map[string]string{"pmp": "binarized", "finetune": "ranked", "sft": "imitation"}[f.stage]
 	}
 	obj, err := trainer.ParseObjective(f.objective)
 	if err != nil {
@@ -210,6 +210,9 @@ func runTrainPM(ctx context.Context, g *globals, out io.Writer, f trainPMFlags) 
 	}
 	if f.name == "" {
 		f.name = "pm-" + f.stage
+		if f.stage == "sft" {
+			f.name = "sft"
+		}
 	}
 	if err := registry.ValidName(f.name); err != nil {
 		return err

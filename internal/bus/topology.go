@@ -52,6 +52,11 @@ func JobSubject(stage, source string) string        { return "jobs." + stage + "
 func PairSubject(source string) string              { return "pairs." + source }
 func DeadLetterSubject(stage, source string) string { return "dlq." + stage + "." + source }
 func RankingSubject(source string) string           { return "rankings." + source }
+func PromptSubject(source string) string            { return "prompts." + Token(source) }
+
+// TrajectorySubject is the subject of one RLHF run's trajectories (schemas.CheckRunName says
+// which run names are valid; others are made a token).
+func TrajectorySubject(run string) string { return "trajectories." + Token(run) }
 
 var streams = []jetstream.StreamConfig{
 	{Name: StreamRaw, Subjects: []string{"raw.>"}, Description: "ingested documents as Arrow batches"},
