@@ -16,10 +16,12 @@ type TransferOptions struct {
 	Seeds  []uint64
 	Batch  int
 	Passes int
-	// LR is the base rate: the scratch model trains at LR, the PMP-initialised one at LR/10
-	// (recipes.md: fine-tuning from PMP at about 0.1x the base rate).
-	LR  float64
-	Log func(TransferPoint)
+	// LR is the fine-tuning rate of both arms (recipes.md: fine-tuning at about 0.1x the
+	// pre-training rate), so that they differ only in their initial weights; ScratchLR, when
+	// set, gives the scratch arm its own rate.
+	LR        float64
+	ScratchLR float64
+	Log       func(TransferPoint)
 }
 
 // TransferPoint is one fine-tuning run's result.
@@ -70,7 +72,8 @@ func transferRun(ctx context.Context, pmp *Checkpoint, train, eval []schemas.Pai
 			return 0, 0, err
 		}
 		init = copyOf
-		opts.LR = o.LR / 10
+	} else if o.ScratchLR > 0 {
+		opts.LR = o.ScratchLR
 	}
 	c := pmp.Model.Config
 	c.Kind = KindPM

@@ -16,13 +16,17 @@ func newDemoCmd(g *globals) *cobra.Command {
 	var dir string
 	var questions int
 	var rf recipeFlags
+	pm := demoPMOptions{rankings: 2500, pmpObjective: "binarized", pmpSteps: 800, sizes: []int{100, 300, 1000}, seeds: 2, finetune: 300}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole system on generated sample dumps, on the embedded server",
 		Long: `Generates a sample Stack Exchange site, a Reddit month and a Wikipedia history, runs the
 pipeline (ingest, featurize, Parquet sink) on an embedded JetStream server, and shows where the
-Parquet went and a pair of each source. Everything lives under --dir, which the demo empties
-first.`,
+Parquet went and a pair of each source. Then the preference model: synthetic human rankings
+into RANKINGS, the tokenizer, pre-training on the proxy pairs (PMP), the transfer experiment
+(fine-tuning on N ranking pairs from scratch and from PMP, with accuracy before and after),
+fine-tuning, and an evaluation with its plots. Everything lives under --dir, which the demo
+empties first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -78,12 +82,21 @@ first.`,
 					return err
 				}
 			}
+			if err := demoPreferenceModel(cmd.Context(), g, out, dir, lakeDir, pm); err != nil {
+				return err
+			}
 			fmt.Fprintf(out, "\nMore: prefstream lake cat %s --format jsonl --limit 0\n", filepath.Join(lakeDir, "pairs"))
+			fmt.Fprintf(out, "      prefstream --data-dir %s models list\n", filepath.Join(dir, "data"))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "./prefstream-demo", "working directory of the demo (emptied first)")
 	cmd.Flags().IntVar(&questions, "questions", 2000, "questions in the generated site")
+	cmd.Flags().StringVar(&pm.pmpObjective, "pmp-objective", pm.pmpObjective, "objective of the PMP stage")
+	cmd.Flags().IntVar(&pm.pmpSteps, "pmp-steps", pm.pmpSteps, "PMP training steps")
+	cmd.Flags().IntSliceVar(&pm.sizes, "transfer-sizes", pm.sizes, "fine-tuning set sizes of the transfer experiment")
+	cmd.Flags().IntVar(&pm.seeds, "transfer-seeds", pm.seeds, "seeds per size in the transfer experiment")
+	cmd.Flags().IntVar(&pm.finetune, "finetune-steps", pm.finetune, "fine-tuning steps of pm-finetune")
 	rf.register(cmd)
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -50,7 +51,7 @@ chosen and rejected scores) to --out. Memory stays bounded whatever the data siz
 		},
 	}
 	cmd.Flags().StringVar(&f.model, "model", "", "the model, NAME@VERSION (required)")
-	cmd.Flags().StringVar(&f.data, "data", "", "lake folder of pairs or rankings (required)")
+	cmd.Flags().StringVar(&f.data, "data", "", "lake folder of pairs or rankings, or stream:pairs / stream:rankings (required)")
 	cmd.Flags().StringVar(&f.split, "split", "test", "test, train or all")
 	cmd.Flags().StringVar(&f.out, "out", "", "folder for the PNG plots (default eval-<name>-<version>)")
 	cmd.Flags().IntVar(&f.limit, "limit", 0, "evaluate at most N pairs (0: all)")
@@ -107,8 +108,24 @@ func runEvalPM(ctx context.Context, g *globals, out io.Writer, f evalPMFlags) er
 		batch = batch[:0]
 		return nil
 	}
+	var src trainer.Source = &trainer.LakeSource{Dir: f.data}
+	if stream, ok := strings.CutPrefix(f.data, "stream:"); ok {
+		b, err := g.connect(ctx, "trainer")
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		switch stream {
+		case "pairs":
+			src = &trainer.StreamSource{JS: b.JS, Stream: bus.StreamPairs, Subject: "pairs.>"}
+		case "rankings":
+			src = &trainer.StreamSource{JS: b.JS, Stream: bus.StreamRankings, Subject: "rankings.>"}
+		default:
+			return fmt.Errorf("--data %s: want stream:pairs or stream:rankings", f.data)
+		}
+	}
 	n := 0
-	err = (&trainer.LakeSource{Dir: f.data}).Each(ctx, trainer.Position{}, func(p schemas.Pair, _ trainer.Position) error {
+	err = src.Each(ctx, trainer.Position{}, func(p schemas.Pair, _ trainer.Position) error {
 		if f.split != "all" && p.Split != f.split {
 			return nil
 		}
@@ -140,7 +157,7 @@ func runEvalPM(ctx context.Context, g *globals, out io.Writer, f evalPMFlags) er
 		return err
 	}
 	rel, hist := filepath.Join(dir, "reliability.png"), filepath.Join(dir, "scores.png")
-	if err := plot.Reliability(rel, e.Ref()+" on "+filepath.Base(f.data), sum.Bins); err != nil {
+	if err := plot.Reliability(rel, e.Ref()+" on "+strings.TrimPrefix(filepath.Base(f.data), "stream:"), sum.Bins); err != nil {
 		return err
 	}
 	if err := plot.Histogram(hist, e.Ref()+" scores", plot.HistogramSeries{Name: "chosen", Values: chosen},
@@ -160,7 +177,7 @@ type evalTransferFlags struct {
 	sizes              []int
 	seeds              int
 	batch, passes      int
-	lr                 float64
+	lr, scratchLR      float64
 	evalPairs          int
 }
 
@@ -171,8 +188,9 @@ func newEvalTransferCmd(g *globals) *cobra.Command {
 		Short: "Fine-tune on N ranking pairs from scratch and from a PMP checkpoint; table and plot of held-out accuracy against N",
 		Long: `The paper's sample-efficiency experiment, in shape: for each N in --sizes and each of --seeds
 seeds, fine-tunes with the ranked objective on the first N training pairs of the rankings (a
-lake folder, or the RANKINGS stream) both from scratch (same architecture and tokenizer, base --lr) and from the PMP
-checkpoint (at 0.1x --lr), for --passes passes, and measures pairwise accuracy on the held-out
+lake folder, or the RANKINGS stream) both from scratch (same architecture and tokenizer) and from the PMP
+checkpoint, with the same learning rate (--lr, 0.1x the pre-training rate by default; the
+scratch arm's own with --scratch-lr), seeds and --passes passes, and measures pairwise accuracy on the held-out
 rankings (test split). Prints the table (mean and spread over seeds) and writes transfer.png.`,
 		Example: `  prefstream eval pmp-transfer --pmp pm-pmp@latest --rankings ./lake/rankings`,
 		Args:    cobra.NoArgs,
@@ -186,7 +204,8 @@ rankings (test split). Prints the table (mean and spread over seeds) and writes 
 	cmd.Flags().IntVar(&f.seeds, "seeds", 3, "seeds per size")
 	cmd.Flags().IntVar(&f.batch, "batch", 16, "pairs per step")
 	cmd.Flags().IntVar(&f.passes, "passes", 3, "passes over the N pairs")
-	cmd.Flags().Float64Var(&f.lr, "lr", 1e-3, "base learning rate (the PMP-initialised runs use 0.1x)")
+	cmd.Flags().Float64Var(&f.lr, "lr", 1e-4, "fine-tuning learning rate of both arms")
+	cmd.Flags().Float64Var(&f.scratchLR, "scratch-lr", 0, "learning rate of the scratch arm (default: --lr)")
 	cmd.Flags().IntVar(&f.evalPairs, "eval-pairs", 1000, "held-out pairs")
 	cmd.Flags().StringVar(&f.out, "out", ".", "folder for transfer.png")
 	return cmd
@@ -243,7 +262,7 @@ func runEvalTransfer(ctx context.Context, g *globals, out io.Writer, f evalTrans
 	}
 	log := g.log
 	points, err := trainer.Transfer(ctx, pmp, train, eval, trainer.TransferOptions{Sizes: f.sizes, Seeds: seeds, Batch: f.batch,
-		Passes: f.passes, LR: f.lr, Log: func(p trainer.TransferPoint) {
+		Passes: f.passes, LR: f.lr, ScratchLR: f.scratchLR, Log: func(p trainer.TransferPoint) {
 			log.Info("fine-tuned", zap.Int("n", p.N), zap.Uint64("seed", p.Seed), zap.Bool("from_pmp", p.FromPMP), zap.Float64("accuracy", p.Accuracy))
 		}})
 	if err != nil {
@@ -264,11 +283,17 @@ func runEvalTransfer(ctx context.Context, g *globals, out io.Writer, f evalTrans
 	var xs []float64
 	scratch, pmpS := plot.Series{Name: "from scratch", Markers: true}, plot.Series{Name: "from PMP " + e.Ref(), Markers: true}
 	for _, r := range table {
+		if r.n == 0 {
+			continue // the table's "before fine-tuning" row; a log axis has no 0
+		}
 		xs = append(xs, float64(r.n))
 		scratch.Y, scratch.YErr = append(scratch.Y, r.scratch.mean), append(scratch.YErr, r.scratch.sd)
 		pmpS.Y, pmpS.YErr = append(pmpS.Y, r.pmp.mean), append(pmpS.YErr, r.pmp.sd)
 	}
 	scratch.X, pmpS.X = xs, xs
+	if len(xs) == 0 {
+		return nil
+	}
 	if err := plot.Panels(path, "PMP transfer: held-out accuracy after fine-tuning on N pairs", plot.Panel{
 		XLabel: "fine-tuning pairs N", YLabel: "held-out pairwise accuracy", LogX: true, Series: []plot.Series{scratch, pmpS}}); err != nil {
 		return err

@@ -51,24 +51,26 @@ const rankingIDBase = 1 << 40
 // differently, so that a model trained on the vote-based pairs of a generated dump starts well
 // above chance on the rankings, yet learns more from them:
 //
-//   - clarity counts most (0.60, votes 0.25): a rater reads every answer in full, while voters
-//     skim and reward what looks authoritative;
-//   - relevance counts little (0.10, votes 0.35);
-//   - correctness counts about as much (0.30, votes 0.40), but a confidently wrong answer
+//   - correctness counts most (0.45, votes 0.40), but a confidently wrong answer
 //     (Correctness < 0.25) loses a further 0.15 and a hedged wrong one (0.25 to 0.5, "I think ...
 //     but I have not tested it") gains 0.08: raters reward honesty about uncertainty;
+//   - clarity counts a little more (0.30, votes 0.25) and relevance less (0.25, votes 0.35):
+//     a rater reads every answer in full, while voters skim. (Clarity shows as typos and
+//     layout, which a model picks up from a few dozen examples; weighted heavily, it let a
+//     model trained from scratch on 100 rankings match one pre-trained on the votes, so the
+//     raters weigh it only a little more than voters do);
 //   - length is penalised: 0.25 per unit of excess length relative to the mean of the answers
 //     to the same prompt (raters dislike padding), which votes ignore;
 //   - each rating has a little noise (normal, sd 0.03), as raters disagree.
 //
 // Every term but the noise shows in the text (typos and layout, the stated value and its
 // hedging, topic words, length). Over K=4 rankings, the vote signal orders most of the
-// implied pairs as the raters do (about 78%), and the criterion without its noise about 94%
+// implied pairs as the raters do (about 81%), and the criterion without its noise about 94%
 // (TestRankingsCriterion): the proxy data helps, but is not the answer.
 const (
-	humanRelevance        = 0.10
-	humanCorrectness      = 0.30
-	humanClarity          = 0.60
+	humanRelevance        = 0.25
+	humanCorrectness      = 0.45
+	humanClarity          = 0.30
 	humanConfidentWrong   = -0.15
 	humanHedgedWrong      = 0.08
 	humanLengthPenalty    = 0.25
