@@ -147,7 +147,7 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if tok.Version() != h.Tokenizer {
 		return nil, fail("tokenizer", fmt.Errorf("version %s, header says %s", tok.Version(), h.Tokenizer))
 	}
-	m := &Model{Config: h.Config, Params: newParams(h.Config, 0), Tokenizer: h.Tokenizer}
+	m := &Model{Config: h.Config, Params: layoutParams(h.Config), Tokenizer: h.Tokenizer}
 	if len(h.Params) != len(m.Params.List) {
 		return nil, fail("parameters", fmt.Errorf("%d listed, the config has %d", len(h.Params), len(m.Params.List)))
 	}

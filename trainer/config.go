@@ -20,7 +20,7 @@ type Config struct {
 	DFF     int    `json:"d_ff"`
 	// Kind is "pm" (reward head) or "policy" (LM and value heads).
 	Kind string `json:"kind"`
-	// Scoring is how the model scores a response (ScoringPlain, ScoringGoodLabel,
+	// Scoring is how the model scores a response (ScoringPlain, ScoringLabelContrast,
 	// ScoringLogProb); set by the objective it was last trained with.
 	Scoring string `json:"scoring,omitempty"`
 }

@@ -84,6 +84,7 @@ func TestGradientsRewardLosses(t *testing.T) {
 		targets nn.PreferenceTargets
 	}{
 		{"ranked", nn.PreferenceTargets{Comparisons: []nn.Comparison{{Better: 0, Worse: 1, Weight: 1}, {Better: 2, Worse: 3, Weight: 1}}}},
+		{"contrast", nn.PreferenceTargets{Comparisons: []nn.Comparison{{Better: 0, Worse: 2, Weight: 1, Contrast: true}}}},
 		{"binarized", nn.PreferenceTargets{Comparisons: []nn.Comparison{{Better: 0, Worse: 1, Weight: 1}, {Better: 3, Worse: 2, Weight: 1}}}},
 		{"discrimination", nn.PreferenceTargets{Judgements: []nn.Judgement{{Index: 0, Good: true, Weight: 1}, {Index: 1, Good: false, Weight: 1}, {Index: 2, Good: true, Weight: 1}, {Index: 3, Good: false, Weight: 1}}}},
 	}

@@ -57,6 +57,13 @@ func blockName(layer int, part string) string { return fmt.Sprintf("block%d.%s",
 // newParams lays out the weights of a config: GPT-2 style initialisation (normal 0.02,
 // residual projections scaled by 1/sqrt(2 layers), zero biases, unit gains), seeded.
 func newParams(c Config, seed uint64) *Params {
+	ps := layoutParams(c)
+	initParams(ps, c, seed)
+	return ps
+}
+
+// layoutParams allocates the weights of a config, all zero (a checkpoint reader fills them).
+func layoutParams(c Config) *Params {
 	ps := &Params{}
 	d, f := c.DModel, c.DFF
 	ps.add("tok", true, c.Vocab, d)
@@ -87,6 +94,10 @@ func newParams(c Config, seed uint64) *Params {
 		ps.add("value.w", true, d, 1)
 		ps.add("value.b", false, 1)
 	}
+	return ps
+}
+
+func initParams(ps *Params, c Config, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 	residualScale := 1 / sqrt(float64(2*c.Layers))
 	for _, p := range ps.List {
@@ -105,5 +116,4 @@ func newParams(c Config, seed uint64) *Params {
 			}
 		}
 	}
-	return ps
 }

@@ -56,14 +56,25 @@ func (s *Scorer) scoreBatch(enc *Encoder, prompts, responses []string) ([]float3
 			seqs[i], starts[i] = enc.Policy(nil, prompts[i], responses[i])
 		}
 		return m.MeanLogProbs(seqs, starts)
-	default:
-		label := int32(-1)
-		if m.Config.Scoring == ScoringGoodLabel {
-			label = tokenizer.Good
+	case ScoringLabelContrast:
+		seqs := make([][]int32, 0, 2*len(prompts))
+		for i := range prompts {
+			seqs = append(seqs, enc.Reward(nil, prompts[i], responses[i], tokenizer.Good),
+				enc.Reward(nil, prompts[i], responses[i], tokenizer.Bad))
 		}
+		r, err := m.Rewards(seqs)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]float32, len(prompts))
+		for i := range out {
+			out[i] = r[2*i] - r[2*i+1]
+		}
+		return out, nil
+	default:
 		seqs := make([][]int32, len(prompts))
 		for i := range prompts {
-			seqs[i] = enc.Reward(nil, prompts[i], responses[i], label)
+			seqs[i] = enc.Reward(nil, prompts[i], responses[i], -1)
 		}
 		return m.Rewards(seqs)
 	}

@@ -85,7 +85,6 @@ func transferRun(ctx context.Context, pmp *Checkpoint, train, eval []schemas.Pai
 			if err != nil {
 				return 0, 0, err
 			}
-			fresh.Config.Scoring = ScoringPlain
 			m = &Checkpoint{Model: fresh, Tok: pmp.Tok}
 		}
 		return evalAccuracy(m.Model, m.Tok, eval)

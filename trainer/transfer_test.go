@@ -43,6 +43,14 @@ func TestPMPBeatsScratchAtN100(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains models")
 	}
+	// Binarized PMP is not here: at this scale its label contrast did not carry over to the
+	// human pairs' vocabulary (0.37 before fine-tuning, 0.55 after, against 0.68 from scratch).
+	for _, obj := range []Objective{Ranked} {
+		t.Run(string(obj), func(t *testing.T) { pmpBeatsScratch(t, obj) })
+	}
+}
+
+func pmpBeatsScratch(t *testing.T, obj Objective) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	proxy := splitPairs(plantedPairs(rng, 2400))
 	human, eval := humanPairs(rng, 100), humanPairs(rng, 400)
@@ -50,7 +58,7 @@ func TestPMPBeatsScratchAtN100(t *testing.T) {
 	c := Config{Context: 32, DModel: 32, Layers: 2, Heads: 2, DFF: 64}
 	ctx := context.Background()
 	store := &MemoryStore{}
-	pmp, err := Start(ctx, RunOptions{Name: "pm-pmp", Objective: Ranked, Batch: 16, LR: 2e-3, Seed: 1}, &SliceSource{Pairs: proxy}, store, nil, c, tok)
+	pmp, err := Start(ctx, RunOptions{Name: "pm-pmp", Objective: obj, Batch: 16, LR: 2e-3, Passes: 2, Seed: 1}, &SliceSource{Pairs: proxy}, store, nil, c, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,12 +66,16 @@ func TestPMPBeatsScratchAtN100(t *testing.T) {
 		t.Fatal(err)
 	}
 	ck, _ := store.Last(ctx, "pm-pmp")
-	points, err := Transfer(ctx, ck, human, eval, TransferOptions{Sizes: []int{100}, Seeds: []uint64{1, 2, 3}, Batch: 16, Passes: 3, LR: 2e-4})
+	points, err := Transfer(ctx, ck, human, eval, TransferOptions{Sizes: []int{0, 100}, Seeds: []uint64{1, 2, 3}, Batch: 16, Passes: 3, LR: 2e-4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var scratch, fromPMP []float64
 	for _, p := range points {
+		if p.N == 0 {
+			t.Logf("N=0 seed %d from PMP %v: %.3f", p.Seed, p.FromPMP, p.Accuracy)
+			continue
+		}
 		if p.FromPMP {
 			fromPMP = append(fromPMP, p.Accuracy)
 		} else {

@@ -8,10 +8,20 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Comparison says reward Better should exceed reward Worse (indices into a batch of scores).
+// Comparison says the score of Better should exceed the score of Worse (indices into a batch of
+// rewards). A score is the reward itself, or with Contrast the reward minus the next one
+// (r[i] - r[i+1]: a response with the good label minus the same with the bad label).
 type Comparison struct {
 	Better, Worse int
 	Weight        float32
+	Contrast      bool
+}
+
+func (c Comparison) margin(r []float32) float64 {
+	if c.Contrast {
+		return float64((r[c.Better] - r[c.Better+1]) - (r[c.Worse] - r[c.Worse+1]))
+	}
+	return float64(r[c.Better] - r[c.Worse])
 }
 
 // Judgement labels one score alone: Good means the sample should score high.
@@ -30,15 +40,10 @@ type PreferenceTargets struct {
 	Judgements  []Judgement
 }
 
-func (t *PreferenceTargets) terms(r []float32, each func(i int, sign, weight float32)) (total float64, weights float64) {
+func (t *PreferenceTargets) terms(r []float32) (total float64, weights float64) {
 	for _, c := range t.Comparisons {
-		m := float64(r[c.Better] - r[c.Worse])
-		total += float64(c.Weight) * Softplus(-m)
+		total += float64(c.Weight) * Softplus(-c.margin(r))
 		weights += float64(c.Weight)
-		if each != nil {
-			each(c.Better, 1, c.Weight)
-			each(c.Worse, -1, c.Weight)
-		}
 	}
 	for _, j := range t.Judgements {
 		sign := float32(-1)
@@ -47,16 +52,13 @@ func (t *PreferenceTargets) terms(r []float32, each func(i int, sign, weight flo
 		}
 		total += float64(j.Weight) * Softplus(-float64(sign*r[j.Index]))
 		weights += float64(j.Weight)
-		if each != nil {
-			each(j.Index, sign, j.Weight)
-		}
 	}
 	return total, weights
 }
 
 // Loss is the weighted mean loss of rewards r under the targets.
 func (t *PreferenceTargets) Loss(r []float32) float64 {
-	total, weights := t.terms(r, nil)
+	total, weights := t.terms(r)
 	if weights == 0 {
 		return 0
 	}
@@ -66,15 +68,19 @@ func (t *PreferenceTargets) Loss(r []float32) float64 {
 // grad writes dL/dr scaled by upstream.
 func (t *PreferenceTargets) grad(dr, r []float32, upstream float32) {
 	clear(dr)
-	_, weights := t.terms(r, nil)
+	_, weights := t.terms(r)
 	if weights == 0 {
 		return
 	}
 	scale := upstream / float32(weights)
 	for _, c := range t.Comparisons {
-		s := float32(Sigmoid(float64(r[c.Worse] - r[c.Better])))
-		dr[c.Better] -= scale * c.Weight * s
-		dr[c.Worse] += scale * c.Weight * s
+		s := scale * c.Weight * float32(Sigmoid(-c.margin(r)))
+		dr[c.Better] -= s
+		dr[c.Worse] += s
+		if c.Contrast {
+			dr[c.Better+1] += s
+			dr[c.Worse+1] -= s
+		}
 	}
 	for _, j := range t.Judgements {
 		sign := float32(-1)
