@@ -45,7 +45,7 @@ MB/s are of uncompressed XML (Posts.xml + Votes.xml).`,
 	se.Flags().Var(&big, "size", "Posts.xml size of the big site")
 	se.Flags().Var(&small, "small", "Posts.xml size of the small site")
 	se.Flags().BoolVar(&skip7z, "skip-7z", false, "skip the .7z measurements")
-	cmd.AddCommand(se, newBenchRedditCmd(), newBenchWikipediaCmd(), newBenchPMCmd())
+	cmd.AddCommand(se, newBenchRedditCmd(), newBenchWikipediaCmd(), newBenchPMCmd(), newBenchRolloutCmd())
 	return cmd
 }
 

@@ -16,6 +16,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 	var dir string
 	var questions int
 	var rf recipeFlags
+	rl := demoRLOptions{sftSteps: 400, updates: 30, batch: 32, workers: 2, maxNew: 32}
 	pm := demoPMOptions{rankings: 2500, pmpObjective: "binarized", pmpSteps: 800, sizes: []int{100, 300, 1000}, seeds: 2, finetune: 300}
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -25,8 +26,10 @@ pipeline (ingest, featurize, Parquet sink) on an embedded JetStream server, and 
 Parquet went and a pair of each source. Then the preference model: synthetic human rankings
 into RANKINGS, the tokenizer, pre-training on the proxy pairs (PMP), the transfer experiment
 (fine-tuning on N ranking pairs from scratch and from PMP, with accuracy before and after),
-fine-tuning, and an evaluation with its plots. Everything lives under --dir, which the demo
-empties first.`,
+fine-tuning, and an evaluation with its plots. Then online RLHF: an imitation-learned policy,
+rollout workers sampling the lake's questions and scoring them with the fine-tuned PM, and PPO
+updates published as new policy versions the workers switch to, with reward and KL per update
+and their curves in a PNG. Everything lives under --dir, which the demo empties first.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -85,6 +88,9 @@ empties first.`,
 			if err := demoPreferenceModel(cmd.Context(), g, out, dir, lakeDir, pm); err != nil {
 				return err
 			}
+			if err := demoRLHF(cmd.Context(), g, out, dir, lakeDir, rl); err != nil {
+				return err
+			}
 			fmt.Fprintf(out, "\nMore: prefstream lake cat %s --format jsonl --limit 0\n", filepath.Join(lakeDir, "pairs"))
 			fmt.Fprintf(out, "      prefstream --data-dir %s models list\n", filepath.Join(dir, "data"))
 			return nil
@@ -97,6 +103,11 @@ empties first.`,
 	cmd.Flags().IntSliceVar(&pm.sizes, "transfer-sizes", pm.sizes, "fine-tuning set sizes of the transfer experiment")
 	cmd.Flags().IntVar(&pm.seeds, "transfer-seeds", pm.seeds, "seeds per size in the transfer experiment")
 	cmd.Flags().IntVar(&pm.finetune, "finetune-steps", pm.finetune, "fine-tuning steps of pm-finetune")
+	cmd.Flags().IntVar(&rl.sftSteps, "sft-steps", rl.sftSteps, "imitation steps of the SFT policy")
+	cmd.Flags().IntVar(&rl.updates, "ppo-updates", rl.updates, "PPO updates")
+	cmd.Flags().IntVar(&rl.batch, "ppo-batch", rl.batch, "trajectories per PPO update")
+	cmd.Flags().IntVar(&rl.workers, "rollout-workers", rl.workers, "rollout workers")
+	cmd.Flags().IntVar(&rl.maxNew, "max-new", rl.maxNew, "tokens a rollout worker generates per response")
 	rf.register(cmd)
 	return cmd
 }

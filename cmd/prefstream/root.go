@@ -94,6 +94,7 @@ separate processes on many machines.`,
 		newModelsCmd(g),
 		newTrainCmd(g),
 		newEvalCmd(g),
+		newRolloutCmd(g),
 		newReplayCmd(g),
 	)
 	reportDenied(root)
