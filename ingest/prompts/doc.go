@@ -4,7 +4,7 @@
 // Files hold one prompt per line: JSONL objects {"prompt": "..."} or {"text": "..."} with an
 // optional "id", or plain text lines (FormatAuto tells them apart by the first non-blank line),
 // plain, gzip or zstd. Each valid line becomes one schemas.Prompt (id: the given one, or a hash
-// of source and text), published in Arrow batches of up to 1000 rows or 1 MiB to
+// of source and text), published in Arrow batches of up to 64 rows (BatchRows) or 1 MiB to
 // prompts.<source> with ids prompts/<source>/<file identity>/<batch>. A line that is not a prompt
 // (bad JSON, no or an empty prompt, a bad id, invalid UTF-8, too long) goes to dlq.ingest.prompts
 // with the reason and its file, byte offset and line number; the lines around it go through.

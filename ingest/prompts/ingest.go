@@ -282,11 +282,16 @@ func (w *writer) add(ctx context.Context, p schemas.Prompt, origin string, where
 	w.cp.Counts.Prompts++
 	w.rows = append(w.rows, p)
 	w.size += n
-	if len(w.rows) >= bus.BatchRows {
+	if len(w.rows) >= BatchRows {
 		return w.publish(ctx)
 	}
 	return nil
 }
+
+// BatchRows is the most prompts in one message. A message is the unit of work rollout workers
+// share (each takes one at a time and a redelivered one is sampled again), so messages are
+// small, unlike the 1000-row batches of the dumps.
+const BatchRows = 64
 
 // publish sends the pending rows as batch number cp.Batches; the id makes a re-send a duplicate.
 func (w *writer) publish(ctx context.Context) error {
