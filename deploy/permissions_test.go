@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +12,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/prefstream/prefstream/internal/bus"
+	"github.com/prefstream/prefstream/internal/registry"
+	"github.com/prefstream/prefstream/internal/sink"
 )
 
 // violations collects the permissions violations the server reports to a client (asynchronously:
@@ -64,22 +68,19 @@ func ctxTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
 }
 
-// setupModelStreams creates, as the admin, what rollout and the trainer use and prefstream does
-// not create yet: Object Store "models", KV "registry", and streams PROMPTS, RANKINGS and TRAJ.
-func setupModelStreams(t *testing.T, js jetstream.JetStream) {
+// setupTopology creates, as the admin, what the services use, with the services' own code
+// (bus.EnsureTopology for the streams, registry.Open for Object Store "models" and KV
+// "registry"), so every config is the one a service checks at start and none needs an update;
+// then it puts one message in each stream rollout, the trainer and the sink read.
+func setupTopology(t *testing.T, js jetstream.JetStream) {
 	t.Helper()
 	ctx, cancel := ctxTimeout(30 * time.Second)
 	defer cancel()
-	if _, err := js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: "models", Replicas: 3, Storage: jetstream.FileStorage}); err != nil {
+	if err := bus.EnsureTopology(ctx, js, 3); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "registry", Replicas: 3, Storage: jetstream.FileStorage}); err != nil {
+	if _, err := registry.Open(ctx, js, 3); err != nil {
 		t.Fatal(err)
-	}
-	for name, subject := range map[string]string{"PROMPTS": "prompts.>", "RANKINGS": "rankings.>", "TRAJ": "trajectories.>", "PAIRS": "pairs.>"} {
-		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subject}, Replicas: 3}); err != nil {
-			t.Fatal(err)
-		}
 	}
 	for _, subject := range []string{"prompts.hh", "rankings.hh", "pairs.stackexchange", "trajectories.run0"} {
 		if _, err := js.Publish(ctx, subject, []byte(subject)); err != nil {
@@ -91,46 +92,118 @@ func setupModelStreams(t *testing.T, js jetstream.JetStream) {
 // modelSize is big enough for Object Store gets to need flow control.
 const modelSize = 16 << 20
 
-// readOne reads one message from stream with a durable consumer (durable != "") or an ordered
-// one, and acks it.
-func readOne(t *testing.T, js jetstream.JetStream, stream, durable string) {
+// readDurable reads one message from stream with the durable pull consumer durable, as
+// bus.Consume does, and acks it.
+func readDurable(t *testing.T, js jetstream.JetStream, stream, durable string) {
 	t.Helper()
-	ctx, cancel := ctxTimeout(10 * time.Second)
+	ctx, cancel := ctxTimeout(30 * time.Second)
 	defer cancel()
-	var cons jetstream.Consumer
-	var err error
-	if durable != "" {
-		cons, err = js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: durable, AckPolicy: jetstream.AckExplicitPolicy})
-	} else {
-		cons, err = js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
-	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: durable, AckPolicy: jetstream.AckExplicitPolicy})
 	if err != nil {
-		t.Fatalf("consumer on %s: %v", stream, err)
+		t.Fatalf("consumer %s on %s: %v", durable, stream, err)
 	}
-	msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+	// A new consumer of an R3 stream answers fetches once its leader is elected: until then a
+	// fetch finds no responders, which bus.Retry asks again.
+	var msg jetstream.Msg
+	if err := bus.Retry(ctx, func(context.Context) error {
+		msg, err = cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		return err
+	}); err != nil {
+		t.Fatalf("read %s: %v", stream, err)
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		t.Fatalf("ack %s: %v", stream, err)
+	}
+}
+
+// readOrdered reads one message of filter from stream with an ordered consumer, as
+// trainer.StreamSource does (create, info, pull), then deletes the consumer as the library does
+// when it restarts one.
+func readOrdered(t *testing.T, js jetstream.JetStream, stream, filter string) {
+	t.Helper()
+	ctx, cancel := ctxTimeout(30 * time.Second)
+	defer cancel()
+	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	if err != nil {
+		t.Fatalf("ordered consumer on %s: %v", stream, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatalf("ordered consumer on %s: info: %v", stream, err)
+	}
+	if info.NumPending == 0 {
+		t.Fatalf("ordered consumer on %s: nothing pending", stream)
+	}
+	it, err := cons.Messages(jetstream.PullMaxBytes(1 << 20))
 	if err != nil {
 		t.Fatalf("read %s: %v", stream, err)
 	}
-	if durable != "" {
-		if err := msg.DoubleAck(ctx); err != nil {
-			t.Fatalf("ack %s: %v", stream, err)
+	_, err = it.Next()
+	it.Stop()
+	if err != nil {
+		t.Fatalf("read %s: %v", stream, err)
+	}
+	// On a loaded cluster a request can go unanswered; bus.Retry asks again (a second delete
+	// may find the consumer gone).
+	if err := bus.Retry(ctx, func(ctx context.Context) error {
+		return js.DeleteConsumer(ctx, stream, info.Name)
+	}); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Fatalf("delete the ordered consumer on %s: %v", stream, err)
+	}
+}
+
+// getModel reads an object, with 10 s per attempt: on the cluster a request can go unanswered
+// (a direct get that reached a replica still catching up on what was just written), and the
+// client then waits for its deadline. A denied request is reported as a violation, which the
+// caller checks.
+func getModel(t *testing.T, obs jetstream.ObjectStore, name string) []byte {
+	t.Helper()
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		var data []byte
+		ctx, cancel := ctxTimeout(10 * time.Second)
+		data, err = obs.GetBytes(ctx, name)
+		cancel()
+		if err == nil {
+			return data
 		}
+		t.Logf("get %s, attempt %d: %v", name, attempt, err)
+	}
+	t.Fatalf("get %s: %v", name, err)
+	return nil
+}
+
+// denied checks that what try does fails and that the server reports a permissions violation
+// for a subject starting with prefix.
+func denied(t *testing.T, v *violations, prefix string, try func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := ctxTimeout(2 * time.Second)
+	defer cancel()
+	if err := try(ctx); err == nil {
+		t.Fatalf("allowed what %s guards", prefix)
+	}
+	if e, ok := v.wait(prefix); !ok {
+		t.Fatalf("no permissions violation reported for %s", prefix)
+	} else {
+		t.Logf("denied: %s", e)
 	}
 }
 
 // TestPermissions checks, against the booted cluster and with real clients, what the users of
 // nats/accounts.conf may and may not do: rollout reads models and prompts and writes
-// trajectories but cannot publish raw documents; the trainer writes models; ingest cannot read
-// models; and the prefstream binary run as a user denied a subject stops at once with an error
-// naming it. (The ingest, featurize, sink and pipeline users' grants are exercised by
+// trajectories but cannot publish raw documents; the trainer writes models, reads pairs and
+// rankings with ordered consumers and trajectories with a durable one, but not prompts; the
+// sink consumes rankings and trajectories with its own durables only; ingest publishes
+// rankings and prompts but cannot read models; and the prefstream binary run as a user denied
+// a subject stops at once with an error naming it. (The ingest, featurize, sink and pipeline users' grants are exercised by
 // TestClusterServices and TestClusterPipelineNodeRestart, where any denial is fatal.)
 func TestPermissions(t *testing.T) {
 	c := startCluster(t)
 	anc, admin := c.connect(t, "admin")
 	defer anc.Close()
-	setupModelStreams(t, admin)
+	setupTopology(t, admin)
 
-	t.Run("trainer writes models and the registry and reads pairs, rankings and trajectories", func(t *testing.T) {
+	t.Run("trainer writes models and the registry, reads pairs and rankings, and consumes trajectories", func(t *testing.T) {
 		var v violations
 		nc, js := c.connect(t, "trainer", v.handler())
 		defer nc.Close()
@@ -154,10 +227,63 @@ func TestPermissions(t *testing.T) {
 		if _, err := kv.Put(ctx, "pm", []byte("pm/v1")); err != nil {
 			t.Fatalf("registry put: %v", err)
 		}
-		readOne(t, js, "PAIRS", "")
-		readOne(t, js, "RANKINGS", "trainer")
-		readOne(t, js, "TRAJ", "")
+		readOrdered(t, js, "PAIRS", "pairs.>")
+		readOrdered(t, js, "RANKINGS", "rankings.hh")
+		readDurable(t, js, "TRAJ", "ppo-run0") // trainer.RunPPO's consumer of run run0
 		v.none(t, "trainer")
+	})
+
+	t.Run("trainer cannot read prompts nor ack pairs", func(t *testing.T) {
+		var v violations
+		nc, js := c.connect(t, "trainer", v.handler())
+		defer nc.Close()
+		denied(t, &v, "$JS.API.CONSUMER.CREATE.PROMPTS.", func(ctx context.Context) error {
+			_, err := js.OrderedConsumer(ctx, "PROMPTS", jetstream.OrderedConsumerConfig{})
+			return err
+		})
+		// Its consumers ack nothing; an ack is a core publish the server drops.
+		if err := nc.Publish("$JS.ACK.PAIRS.trainer.1.1.1.0.0", nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := v.wait("$JS.ACK.PAIRS."); !ok {
+			t.Fatal("no permissions violation reported for an ack on PAIRS")
+		}
+	})
+
+	t.Run("sink consumes rankings and trajectories with its own durables", func(t *testing.T) {
+		var v violations
+		nc, js := c.connect(t, "sink", v.handler())
+		defer nc.Close()
+		readDurable(t, js, "RANKINGS", sink.RankingsSpec().Durable)
+		readDurable(t, js, "TRAJ", "sink-parquet-trajectories")
+		v.none(t, "sink")
+		denied(t, &v, "$JS.API.CONSUMER.CREATE.RANKINGS.other", func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateConsumer(ctx, "RANKINGS", jetstream.ConsumerConfig{Durable: "other", AckPolicy: jetstream.AckExplicitPolicy})
+			return err
+		})
+	})
+
+	t.Run("ingest publishes rankings and prompts", func(t *testing.T) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "rated.jsonl")
+		runPrefstream(t, time.Minute, "gen", "rankings", "--quiet", "--n", "40", "--out", file)
+		runPrefstream(t, time.Minute, append(c.flags("ingest"), "--log-level", logLevel(), "ingest", "rankings", "--quiet", file)...)
+		ctx, cancel := ctxTimeout(10 * time.Second)
+		defer cancel()
+		s, err := admin.Stream(ctx, "RANKINGS")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetLastMsgForSubject(ctx, "rankings.rated"); err != nil {
+			t.Fatalf("RANKINGS holds nothing on rankings.rated: %v", err)
+		}
+		var v violations
+		nc, js := c.connect(t, "ingest", v.handler())
+		defer nc.Close()
+		if _, err := js.Publish(ctx, "prompts.set1", []byte("a prompt")); err != nil {
+			t.Fatalf("publish a prompt: %v", err)
+		}
+		v.none(t, "ingest")
 	})
 
 	t.Run("rollout reads models, the registry and prompts and writes trajectories", func(t *testing.T) {
@@ -170,14 +296,8 @@ func TestPermissions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := obs.Get(ctx, "pm/v1")
-		if err != nil {
-			t.Fatalf("get model: %v", err)
-		}
-		data, err := io.ReadAll(r)
-		r.Close()
-		if err != nil || len(data) != modelSize {
-			t.Fatalf("model: %d bytes, %v", len(data), err)
+		if data := getModel(t, obs, "pm/v1"); len(data) != modelSize {
+			t.Fatalf("model: %d bytes, want %d", len(data), modelSize)
 		}
 		kv, err := js.KeyValue(ctx, "registry")
 		if err != nil {
@@ -199,7 +319,7 @@ func TestPermissions(t *testing.T) {
 			t.Fatal("watch saw nothing")
 		}
 		_ = w.Stop()
-		readOne(t, js, "PROMPTS", "rollout")
+		readDurable(t, js, "PROMPTS", "rollout")
 		if _, err := js.Publish(ctx, "trajectories.run1", []byte("tokens")); err != nil {
 			t.Fatalf("publish trajectory: %v", err)
 		}
@@ -271,7 +391,12 @@ func TestPermissions(t *testing.T) {
 
 	t.Run("the binary fails fast naming the denied subject", func(t *testing.T) {
 		// rollout's user may read stream info but not create streams: prefstream ingest, whose
-		// topology has streams this cluster does not have yet, must stop at the first refusal.
+		// topology has a stream this cluster does not have yet, must stop at the first refusal.
+		ctx, cancel := ctxTimeout(10 * time.Second)
+		defer cancel()
+		if err := admin.DeleteStream(ctx, "RAW"); err != nil {
+			t.Fatal(err)
+		}
 		start := time.Now()
 		p := startPrefstream(t, append(c.flags("rollout"), "ingest", "stackexchange", "--quiet", site(t, "--questions", "50"))...)
 		err := p.wait(t, time.Minute)

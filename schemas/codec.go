@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"unsafe"
 
@@ -95,6 +96,8 @@ type Codec[T any] struct {
 	Schema  *arrow.Schema
 	columns []Column[T]
 	mem     memory.Allocator
+	// rowBytes is the least a row takes in the buffers of a batch.
+	rowBytes int64
 }
 
 // NewCodec builds the codec of a record type from its columns.
@@ -104,7 +107,7 @@ func NewCodec[T any](version string, columns ...Column[T]) *Codec[T] {
 		fields[i] = c.Field
 	}
 	meta := arrow.NewMetadata([]string{"prefstream.schema"}, []string{version})
-	return &Codec[T]{Version: version, Schema: arrow.NewSchema(fields, &meta), columns: columns, mem: memory.DefaultAllocator}
+	return &Codec[T]{Version: version, Schema: arrow.NewSchema(fields, &meta), columns: columns, mem: memory.DefaultAllocator, rowBytes: rowFloor(fields)}
 }
 
 // WithAllocator returns a copy of the codec that allocates from mem (tests use a checked allocator).
@@ -146,16 +149,44 @@ func (c *Codec[T]) Encode(rows []T) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Decode reads every record of an Arrow IPC stream.
+// Decode reads every record of an Arrow IPC stream. Any bytes are safe to pass (a message on the
+// bus is untrusted): a stream that is not a batch of this codec gives an error naming the
+// schema, never a panic, and arrow-go allocates at most 256 times the input's size, plus 1 MiB,
+// to decode it (see DecodeAppend).
 func (c *Codec[T]) Decode(data []byte) ([]T, error) {
 	return c.DecodeAppend(nil, data)
 }
 
-// DecodeAppend appends the records of an Arrow IPC stream to dst.
-func (c *Codec[T]) DecodeAppend(dst []T, data []byte) ([]T, error) {
-	r, err := ipc.NewReader(bytes.NewReader(data), ipc.WithAllocator(c.mem))
+// decodeInflation bounds the bytes arrow-go may allocate to decode a batch: decodeInflation
+// times the batch's size, plus decodeSlack. LZ4 cannot expand data more than about 255 times,
+// so no well-formed batch needs more; a corrupt one claiming more is refused.
+const decodeInflation = 256
+
+// decodeSlack covers arrow-go's 64-byte rounding of each buffer, for small batches.
+const decodeSlack = 1 << 20
+
+// DecodeAppend appends the records of an Arrow IPC stream to dst; on error it returns dst as
+// it was. Before arrow-go parses the stream it checks the flatbuffer vectors arrow-go sizes
+// slices by (guardStream); arrow-go then allocates through an allocator that refuses to go
+// over the budget, and a batch must have room for its rows in the bytes decoded, so that
+// corrupt lengths and counts cost an error, not a fatal out-of-memory. Any panic of arrow-go
+// or of a column read is recovered into an error naming the schema.
+func (c *Codec[T]) DecodeAppend(dst []T, data []byte) (out []T, err error) {
+	start := len(dst)
+	if err := guardStream(data); err != nil {
+		return dst, fmt.Errorf("schemas: decode %s: corrupt batch: %w", c.Version, err)
+	}
+	mem := &budgetAllocator{mem: c.mem, limit: decodeInflation*int64(len(data)) + decodeSlack}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = dst[:start], c.decodeError(mem, fmt.Errorf("corrupt batch: %v", p))
+		}
+	}()
+	size := int64(len(data))
+	mr := ipc.NewMessageReader(bytes.NewReader(data), ipc.WithAllocator(mem), ipc.WithMetadataSizeLimit(size), ipc.WithBodySizeLimit(size))
+	r, err := ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(mem))
 	if err != nil {
-		return dst, fmt.Errorf("schemas: decode %s: %w", c.Version, err)
+		return dst, c.decodeError(mem, err)
 	}
 	defer r.Release()
 	if err := c.check(r.Schema()); err != nil {
@@ -164,22 +195,46 @@ func (c *Codec[T]) DecodeAppend(dst []T, data []byte) ([]T, error) {
 	for r.Next() {
 		rec := r.RecordBatch()
 		n := int(rec.NumRows())
-		start := len(dst)
+		if err := c.checkRows(rec, n, mem.used); err != nil {
+			return dst[:start], err
+		}
+		first := len(dst)
 		dst = append(dst, make([]T, n)...)
 		for j, col := range c.columns {
 			arr := rec.Column(j)
-			if err := c.checkColumn(col, arr, n); err != nil {
-				return dst[:start], err
-			}
 			for i := 0; i < n; i++ {
-				col.readFrom(arr, i, &dst[start+i])
+				col.readFrom(arr, i, &dst[first+i])
 			}
 		}
 	}
 	if err := r.Err(); err != nil {
-		return dst, fmt.Errorf("schemas: decode %s: %w", c.Version, err)
+		return dst[:start], c.decodeError(mem, err)
 	}
 	return dst, nil
+}
+
+// decodeError names the schema, and says so when the batch asked for more memory than its
+// budget (arrow-go reports the allocator's panic as an error of its own).
+func (c *Codec[T]) decodeError(mem *budgetAllocator, err error) error {
+	if mem.refused > 0 {
+		return fmt.Errorf("schemas: decode %s: corrupt batch: it asks for %d bytes after %d, more than the %d a batch of its size may take: %w",
+			c.Version, mem.refused, mem.used, mem.limit, errOverBudget)
+	}
+	return fmt.Errorf("schemas: decode %s: %w", c.Version, err)
+}
+
+// checkRows refuses a batch whose row count its buffers cannot hold, then each column shorter
+// than the batch or refused by its validator, before any row is allocated.
+func (c *Codec[T]) checkRows(rec arrow.RecordBatch, rows int, decoded int64) error {
+	if c.rowBytes > 0 && int64(rows) > decoded/c.rowBytes {
+		return fmt.Errorf("schemas: decode %s: corrupt batch: %d rows of at least %d bytes in %d bytes decoded", c.Version, rows, c.rowBytes, decoded)
+	}
+	for j, col := range c.columns {
+		if err := c.checkColumn(col, rec.Column(j), rows); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkColumn refuses a column shorter than its batch, or one its validator rejects.
@@ -209,3 +264,56 @@ func (c *Codec[T]) check(got *arrow.Schema) error {
 	}
 	return nil
 }
+
+// rowFloor is the least a row of fields occupies in the buffers of a batch: the width of a
+// fixed-width value or dictionary index, the offset of a string or list.
+func rowFloor(fields []arrow.Field) int64 {
+	var n int64
+	for _, f := range fields {
+		switch t := f.Type.(type) {
+		case *arrow.DictionaryType:
+			n += int64(t.IndexType.(arrow.FixedWidthDataType).BitWidth() / 8)
+		case arrow.FixedWidthDataType:
+			n += int64(t.BitWidth() / 8)
+		}
+		switch f.Type.ID() {
+		case arrow.STRING, arrow.BINARY, arrow.LIST, arrow.MAP:
+			n += 4
+		case arrow.LARGE_STRING, arrow.LARGE_BINARY, arrow.LARGE_LIST:
+			n += 8
+		}
+	}
+	return n
+}
+
+// errOverBudget is what budgetAllocator panics with.
+var errOverBudget = errors.New("over the decoding budget")
+
+// budgetAllocator allocates from mem until the bytes it gave out would pass limit, then panics
+// with errOverBudget: the allocations arrow-go sizes by lengths read from the stream (message
+// bodies, decompressed buffers) stop at a bound set by the input's size. Freeing gives nothing
+// back. One decode uses it, from one goroutine.
+type budgetAllocator struct {
+	mem                  memory.Allocator
+	limit, used, refused int64
+}
+
+func (a *budgetAllocator) take(n int) {
+	if int64(n) > a.limit-a.used {
+		a.refused = int64(n)
+		panic(errOverBudget)
+	}
+	a.used += int64(max(n, 0))
+}
+
+func (a *budgetAllocator) Allocate(size int) []byte {
+	a.take(size)
+	return a.mem.Allocate(size)
+}
+
+func (a *budgetAllocator) Reallocate(size int, b []byte) []byte {
+	a.take(size - len(b))
+	return a.mem.Reallocate(size, b)
+}
+
+func (a *budgetAllocator) Free(b []byte) { a.mem.Free(b) }
