@@ -217,7 +217,7 @@ func (c *cluster) trajectories(run string) []schemas.Trajectory {
 	c.t.Helper()
 	var out []schemas.Trajectory
 	for _, m := range c.messages(bus.StreamTrajectories, bus.TrajectorySubject(run)) {
-		ts, err := schemas.TrajectoryCodec.DecodeChecked(m.data)
+		ts, err := schemas.TrajectoryCodec.Decode(m.data)
 		if err != nil {
 			c.t.Fatalf("trajectory message %d: %v", m.seq, err)
 		}

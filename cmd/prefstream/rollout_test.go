@@ -150,7 +150,7 @@ func TestRolloutCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		trajs, err := schemas.TrajectoryCodec.DecodeChecked(msg.Data)
+		trajs, err := schemas.TrajectoryCodec.Decode(msg.Data)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,7 +29,7 @@ type Rejected struct {
 // (schemas.Prompt.Validate), both in row order. An error means the message as a whole cannot be
 // read: not an Arrow prompt batch, corrupt, or more than MaxRows rows.
 func Parse(data []byte) (rows []Row, bad []Rejected, err error) {
-	prompts, err := schemas.PromptCodec.DecodeChecked(data)
+	prompts, err := schemas.PromptCodec.Decode(data)
 	if err != nil {
 		return nil, nil, err
 	}
