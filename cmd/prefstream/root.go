@@ -38,7 +38,9 @@ func newRoot() *cobra.Command {
 		Use:   "prefstream",
 		Short: "Streaming proxy-preference data and RLHF training on NATS JetStream",
 		Long: `prefstream turns public proxy-preference dumps (Stack Exchange, Reddit, Wikipedia) into preference pairs,
-streaming them through NATS JetStream as Arrow batches and committing them to a Parquet lake.
+streaming them through NATS JetStream as Arrow batches and committing them to a Parquet lake;
+pre-trains a preference model on those pairs and fine-tunes it on human rankings; and runs
+online RLHF: rollout workers sample from the policy, the PM scores, PPO updates the policy.
 
 Without --nats, every command starts an embedded nats-server with JetStream storing under
 --data-dir; with --nats it joins a real server or cluster, so the same services can run as

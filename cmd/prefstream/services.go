@@ -124,7 +124,7 @@ func newSinkCmd(g *globals) *cobra.Command {
 	var datasets []string
 	parquetCmd := &cobra.Command{
 		Use:   "parquet",
-		Short: "Write pairs and rankings to LAKE/<dataset>/source=<source>/*.parquet, acking only what is durable",
+		Short: "Write pairs, rankings and trajectories to LAKE/<dataset>/source=<source>/*.parquet, acking only what is durable",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()

@@ -19,7 +19,7 @@ import (
 )
 
 func newTrainCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "train", Short: "Train the tokenizer and the preference model"}
+	cmd := &cobra.Command{Use: "train", Short: "Train the tokenizer, the preference model (PMP, fine-tuning), the SFT policy and PPO"}
 	cmd.AddCommand(newTrainTokenizerCmd(g), newTrainPMCmd(g), newTrainSFTCmd(g), newTrainPPOCmd(g))
 	return cmd
 }
