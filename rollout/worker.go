@@ -28,6 +28,7 @@ const (
 	DefaultAckWait       = 2 * time.Minute
 	DefaultMaxDeliver    = 5
 	DefaultMaxAckPending = 256
+	DefaultMaxAhead      = 8
 	// DefaultPrompts is the subject filter of the prompt consumer: every prompt set.
 	DefaultPrompts = "prompts.>"
 	// maxMaxDeliver keeps the delivery count within its 7 bits of Trajectory.Seq.
@@ -76,6 +77,12 @@ type Options struct {
 	// UntilIdle, when positive, makes Run return once no prompt arrived for this long after the
 	// worker was ready (for demos and tests); otherwise Run returns when ctx ends.
 	UntilIdle time.Duration
+	// MaxAhead bounds how far sampling runs ahead of the trainer: a worker takes no new prompt
+	// message while the trainer's consumer (trainer.PPOConsumer) has more than MaxAhead
+	// trajectory batches waiting, since trajectories sampled far ahead would be stale, and
+	// dropped, by the time the trainer reached them. Default DefaultMaxAhead; negative: no
+	// limit. Without a trainer consumer for the run, workers never wait.
+	MaxAhead int
 	Log       *zap.Logger
 	// OnBatch, if set, is called after each batch is stored, from the sampling goroutine.
 	OnBatch func(BatchReport)
@@ -309,6 +316,9 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			wait = min(wait, left)
 		}
+		if err := w.awaitTrainer(ctx); err != nil {
+			return err
+		}
 		msg, err := next(ctx, cons, wait)
 		switch {
 		case ctx.Err() != nil:
@@ -333,6 +343,30 @@ func (w *Worker) Run(ctx context.Context) error {
 			return err
 		}
 		lastPrompt = time.Now()
+	}
+}
+
+// awaitTrainer waits while the run's trainer has more than MaxAhead trajectory batches waiting.
+func (w *Worker) awaitTrainer(ctx context.Context) error {
+	if w.o.MaxAhead < 0 {
+		return nil
+	}
+	limit := w.o.MaxAhead
+	if limit == 0 {
+		limit = DefaultMaxAhead
+	}
+	for {
+		cons, err := w.js.Consumer(ctx, bus.StreamTrajectories, trainer.PPOConsumer(w.o.Run))
+		if err != nil {
+			return nil // no trainer (yet), or the server is busy: sample
+		}
+		info, err := cons.Info(ctx)
+		if err != nil || info.NumPending <= uint64(limit) {
+			return nil
+		}
+		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
 	}
 }
 

@@ -40,6 +40,8 @@ type PPORunOptions struct {
 	FromLake string
 	// Log receives each update's statistics, the version published and the trajectories used.
 	Log func(st PPOStats, version int, used []string)
+	// OnDropped hears of a batch whose trajectories were all too stale to use.
+	OnDropped func(st PPOStats)
 	// afterPublish, in tests, runs between a version's publish and the acks (a crash there
 	// must not make trajectories count twice).
 	afterPublish func() error
@@ -53,11 +55,16 @@ type ppoState struct {
 	// Used holds the stream sequences (or lake positions) of the trajectories of the update
 	// that made this version: if the trainer stopped before acknowledging them, they are
 	// recognised on redelivery and not used again.
-	Used    []uint64 `json:"used"`
-	LakeRow int64    `json:"lake_row,omitempty"`
-	PM      string   `json:"pm"`
-	Ref     string   `json:"reference"`
+	Used    []uint64     `json:"used"`
+	LakeRow int64        `json:"lake_row,omitempty"`
+	Scores  RunningStats `json:"scores"`
+	PM      string       `json:"pm"`
+	Ref     string       `json:"reference"`
 }
+
+// PPOConsumer is the durable consumer through which a run's trainer takes its trajectories;
+// rollout workers read its backlog to avoid sampling far ahead of the trainer.
+func PPOConsumer(run string) string { return "ppo-" + run }
 
 // PolicyName is the registry name of a run's policy versions.
 func PolicyName(run string) string { return "policy-" + run }
@@ -96,7 +103,7 @@ func RunPPO(ctx context.Context, js jetstream.JetStream, reg *registry.Registry,
 		ck.Opt.LR = o.PPO.LR
 		ppo.Opt = ck.Opt
 	}
-	ppo.Update, ppo.Beta = st.Update, st.Beta
+	ppo.Update, ppo.Beta, ppo.Scores = st.Update, st.Beta, st.Scores
 	version := entry.Version
 	if o.Updates > 0 && st.Update >= o.Updates {
 		return nil
@@ -130,7 +137,18 @@ func RunPPO(ctx context.Context, js jetstream.JetStream, reg *registry.Registry,
 		if err != nil {
 			return fmt.Errorf("trainer: update %d: %w", ppo.Update+1, err)
 		}
-		st.Update, st.Beta, st.Used, st.LakeRow = ppo.Update, ppo.Beta, batch.used, batch.lakeRow
+		if stats.Trajectories == 0 {
+			// Every trajectory was too stale to use: nothing was learnt, so no new version;
+			// they are acknowledged (dropped) and the next batch is collected.
+			if o.OnDropped != nil {
+				o.OnDropped(stats)
+			}
+			if err := batch.ack(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		st.Update, st.Beta, st.Used, st.LakeRow, st.Scores = ppo.Update, ppo.Beta, batch.used, batch.lakeRow, ppo.Scores
 		for seq := range skip {
 			st.Used = append(st.Used, seq)
 		}
@@ -223,7 +241,7 @@ type streamTrajectories struct {
 }
 
 func newStreamTrajectories(ctx context.Context, js jetstream.JetStream, o PPORunOptions) (*streamTrajectories, error) {
-	spec := bus.ConsumerSpec{Stream: bus.StreamTrajectories, Durable: "ppo-" + o.Run,
+	spec := bus.ConsumerSpec{Stream: bus.StreamTrajectories, Durable: PPOConsumer(o.Run),
 		FilterSubjects: []string{bus.TrajectorySubject(o.Run)}, MaxAckPending: 4 * max(o.Batch, 64),
 		MaxDeliver: -1, AckWait: o.AckWait, PullMaxBytes: 64 << 20, DeadLetters: bus.DeadLetterSubject("trainer", o.Run)}
 	cons, err := bus.CreateConsumer(ctx, js, spec)
