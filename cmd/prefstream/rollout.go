@@ -78,6 +78,7 @@ tokens, tokens/s, policy version, load time, load failures, dead letters).`,
 	f.DurationVar(&o.AckWait, "ack-wait", rollout.DefaultAckWait, "how long a dead worker's prompt message waits before another worker gets it")
 	f.IntVar(&o.MaxDeliver, "max-deliver", rollout.DefaultMaxDeliver, "attempts at a prompt message before it is dead-lettered")
 	f.DurationVar(&o.UntilIdle, "until-idle", 0, "exit once no prompt arrived for this long (0: run until stopped)")
+	f.IntVar(&o.MaxAhead, "max-ahead", rollout.DefaultMaxAhead, "take no prompts while the trainer has more than this many trajectory batches waiting (negative: no limit)")
 	return cmd
 }
 
