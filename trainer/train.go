@@ -297,7 +297,7 @@ func (t *Trainer) Train(ctx context.Context) error {
 				o.Log(Progress{Event: "eval", Step: t.state.Step, Pass: t.state.Window.Pass, Loss: lossSum / float64(lossN), Pairs: t.state.Pairs, Eval: &ev})
 				lossSum, lossN = 0, 0
 			}
-			if t.state.Step%o.CheckpointEvery == 0 {
+			if t.state.Step%o.CheckpointEvery == 0 && (o.Steps == 0 || t.state.Step < o.Steps) {
 				if err := checkpoint(false); err != nil {
 					return err
 				}

@@ -16,8 +16,8 @@ func newDemoCmd(g *globals) *cobra.Command {
 	var dir string
 	var questions int
 	var rf recipeFlags
-	rl := demoRLOptions{sftSteps: 400, updates: 30, batch: 32, workers: 2, maxNew: 32}
-	pm := demoPMOptions{rankings: 2500, pmpObjective: "ranked", pmpSteps: 600, sizes: []int{100, 300, 1000}, seeds: 2, finetune: 300}
+	rl := demoRLOptions{sftSteps: 400, updates: 25, batch: 24, workers: 2, maxNew: 32}
+	pm := demoPMOptions{rankings: 2500, pmpObjective: "ranked", pmpSteps: 800, sizes: []int{0, 100, 300, 1000}, seeds: 2, finetune: 300}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole system on generated sample dumps, on the embedded server",

@@ -63,7 +63,7 @@ func demoRLHF(ctx context.Context, g *globals, out io.Writer, dir, lakeDir strin
 	workerErr := make(chan error, o.workers)
 	for i := range o.workers {
 		w, err := rollout.New(b.JS, reg, rollout.Options{Run: run, Worker: fmt.Sprintf("demo-%d", i+1), Batch: 8, Seed: uint64(i + 1),
-			Sampling: trainer.Sampling{Temperature: 1, TopP: 1, MaxNew: o.maxNew}, Log: zap.NewNop()})
+			Sampling: trainer.Sampling{Temperature: 1, TopP: 1, MaxNew: o.maxNew}, MaxAhead: 3, Log: zap.NewNop()})
 		if err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func demoRLHF(ctx context.Context, g *globals, out io.Writer, dir, lakeDir strin
 	fmt.Fprintf(out, "   %6s %8s %8s %8s %8s %8s %s\n", "update", "version", "reward", "KL", "entropy", "tok/s", "lag")
 	started := time.Now()
 	err = trainer.RunPPO(ctx, b.JS, reg, trainer.PPORunOptions{Run: run, Init: "sft", PM: "pm-finetune", Batch: o.batch,
-		Updates: o.updates, PPO: demoPPO(), IdleTimeout: 2 * time.Minute,
+		Updates: o.updates, PPO: demoPPO(), IdleTimeout: 20 * time.Second,
 		Log: func(st trainer.PPOStats, version int, _ []string) {
 			updates, rewards, kls = append(updates, float64(st.Update)), append(rewards, st.MeanReward), append(kls, st.MeanKL)
 			fmt.Fprintf(out, "   %6d %8d %8.3f %8.3f %8.3f %8.0f %s\n", st.Update, version, st.MeanReward, st.MeanKL, st.Entropy, st.TokensPerSec, lagString(st.Lag))
@@ -106,10 +106,10 @@ func demoRLHF(ctx context.Context, g *globals, out io.Writer, dir, lakeDir strin
 	return nil
 }
 
-// demoPPO are the PPO settings of the demo: recipes.md's, a KL coefficient that lets the
-// policy move within a few dozen updates, and a rate suited to the nano preset.
+// demoPPO are the PPO settings of the demo: recipes.md's, with a rate suited to the nano
+// preset and a staleness bound that fits two workers each sampling a 64-prompt message ahead.
 func demoPPO() trainer.PPOOptions {
 	o := trainer.DefaultPPO()
-	o.Beta, o.LR, o.Minibatch, o.Epochs = 0.05, 3e-4, 8, 2
+	o.Beta, o.LR, o.Minibatch, o.Epochs, o.MaxStaleness = 0.1, 1e-4, 8, 2, 4
 	return o
 }
