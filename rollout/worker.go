@@ -83,7 +83,7 @@ type Options struct {
 	// dropped, by the time the trainer reached them. Default DefaultMaxAhead; negative: no
 	// limit. Without a trainer consumer for the run, workers never wait.
 	MaxAhead int
-	Log       *zap.Logger
+	Log      *zap.Logger
 	// OnBatch, if set, is called after each batch is stored, from the sampling goroutine.
 	OnBatch func(BatchReport)
 	// OnSwitch, if set, is called when a policy version is installed, from the loading goroutine.

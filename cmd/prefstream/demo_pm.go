@@ -85,4 +85,3 @@ func demoPreferenceModel(ctx context.Context, g *globals, out io.Writer, dir, la
 	}
 	return runEvalPM(ctx, g, out, evalPMFlags{model: "pm-finetune", data: "stream:rankings", split: "test", out: filepath.Join(dir, "eval-pm-finetune")})
 }
-
