@@ -78,7 +78,7 @@ func newGraph(m *Model, seqs, t int, h head) (*graph, error) {
 		x = must(nn.AddTiledNode(x, w("pos"), t))
 		shape := nn.AttentionShape{Seqs: seqs, T: t, Heads: c.Heads, D: c.DModel}
 		linear := func(x *G.Node, name string) *G.Node {
-			return must(nn.AddTiledNode(must(G.Mul(x, w(name+".w"))), w(name+".b"), 1))
+			return must(nn.LinearNode(x, w(name+".w"), w(name+".b")))
 		}
 		for l := range c.Layers {
 			b := func(part string) string { return blockName(l, part) }

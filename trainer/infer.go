@@ -4,20 +4,12 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-
 	"github.com/prefstream/prefstream/trainer/nn"
 )
 
 // matmulBias writes y (rows × out) = x (rows × in) · w (in × out) + b.
 func matmulBias(y, x []float32, rows int, w, b *Param) {
-	in, out := w.Shape[0], w.Shape[1]
-	blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
-		blas32.General{Rows: rows, Cols: in, Stride: in, Data: x},
-		blas32.General{Rows: in, Cols: out, Stride: out, Data: w.Data},
-		0, blas32.General{Rows: rows, Cols: out, Stride: out, Data: y})
-	nn.AddTiled(y, y, b.Data, out, 1)
+	nn.Linear(y, x, w.Data, b.Data, rows, w.Shape[0], w.Shape[1])
 }
 
 // trunk runs the embeddings and every block over seqs sequences of t tokens (ids row-major,

@@ -2,7 +2,8 @@ package nn
 
 import "math"
 
-// Expf is a float32 exponential accurate to about 2 ulp over the float32 range, several times
+// Expf is a float32 exponential accurate to about 2 ulp where the result is a normal float32
+// (denormal results, below e^-87, are approximate), several times
 // faster than math.Exp: range reduction by ln 2 and a degree-6 polynomial (the Cephes expf
 // coefficients).
 func Expf(x float32) float32 {

@@ -73,23 +73,25 @@ func LayerNormGradGain(dgain, x, gy []float32, d int) {
 
 const geluK = 0.7978845608028654 // sqrt(2/pi)
 
-// Gelu writes the tanh approximation of GELU, as torch's gelu(approximate="tanh").
+// Gelu writes the tanh approximation of GELU, as torch's gelu(approximate="tanh"), computed
+// as x * sigmoid(2u) (= 0.5 x (1 + tanh u), u = sqrt(2/pi) (x + 0.044715 x^3)) with one
+// exponential per element.
 func Gelu(y, x []float32) {
 	parallelRows(len(x), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			v := x[i]
-			y[i] = 0.5 * v * (1 + Tanhf(geluK*(v+0.044715*v*v*v)))
+			y[i] = v / (1 + Expf(-2*geluK*(v+0.044715*v*v*v)))
 		}
 	})
 }
 
-// GeluGrad writes dx = gy * gelu'(x).
+// GeluGrad writes dx = gy * gelu'(x): with s = sigmoid(2u), gelu' = s + 2 x s (1 - s) u'.
 func GeluGrad(dx, x, gy []float32) {
 	parallelRows(len(x), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			v := x[i]
-			t := Tanhf(geluK * (v + 0.044715*v*v*v))
-			dx[i] = gy[i] * (0.5*(1+t) + 0.5*v*(1-t*t)*geluK*(1+3*0.044715*v*v))
+			s := 1 / (1 + Expf(-2*geluK*(v+0.044715*v*v*v)))
+			dx[i] = gy[i] * (s + 2*v*s*(1-s)*geluK*(1+3*0.044715*v*v))
 		}
 	})
 }
