@@ -92,14 +92,28 @@ func (m *Model) Generate(prompts [][]int32, s Sampling, rng *rand.Rand) ([]Gener
 	logits := st.logits(last)
 	done := make([]bool, b)
 	next := make([]int32, b)
+	seeds := make([]uint64, b)
+	toks, lps := make([]int32, b), make([]float32, b)
 	for step := 0; step < s.MaxNew; step++ {
+		// One seed per sequence from rng, then the sequences are sampled in parallel, each
+		// with its own generator: the same rng state gives the same samples.
+		for i := range seeds {
+			seeds[i] = rng.Uint64()
+		}
+		nn.Parallel(b, func(_, i int) {
+			if done[i] {
+				return
+			}
+			r := rand.New(rand.NewPCG(seeds[i], uint64(i)))
+			toks[i], lps[i] = sample(logits[i*c.Vocab:(i+1)*c.Vocab], s, r, st.probs[i*c.Vocab:(i+1)*c.Vocab])
+		})
 		active := false
 		for i := range b {
 			if done[i] {
 				next[i] = tokenizer.Pad
 				continue
 			}
-			tok, lp := sample(logits[i*c.Vocab:(i+1)*c.Vocab], s, rng, st.probs)
+			tok, lp := toks[i], lps[i]
 			gens[i].Tokens = append(gens[i].Tokens, tok)
 			gens[i].LogProbs = append(gens[i].LogProbs, lp)
 			next[i] = tok
@@ -150,8 +164,8 @@ func newDecodeState(m *Model, b int) *decodeState {
 	return &decodeState{m: m, b: b, x: make([]float32, b*c.DModel), h: make([]float32, b*c.DModel),
 		qkv: make([]float32, b*3*c.DModel), a: make([]float32, b*c.DModel), f: make([]float32, b*c.DFF),
 		lnGain: m.Params.Get("lnf.gain").Data, lnBias: m.Params.Get("lnf.bias").Data,
-		lmOut: make([]float32, b*c.Vocab), hf: make([]float32, b*c.DModel), probs: make([]float32, c.Vocab),
-		scores: make([]float32, c.Context)}
+		lmOut: make([]float32, b*c.Vocab), hf: make([]float32, b*c.DModel), probs: make([]float32, b*c.Vocab),
+		scores: make([]float32, nn.Workers()*c.Context)}
 }
 
 // logits applies the final norm and the LM head to hidden rows.
@@ -187,36 +201,41 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 			at := i*c.Context + pos[i]
 			copy(cache.k[l][at*d:(at+1)*d], st.qkv[i*3*d+d:i*3*d+2*d])
 			copy(cache.v[l][at*d:(at+1)*d], st.qkv[i*3*d+2*d:i*3*d+3*d])
-			for head := range c.Heads {
-				q := st.qkv[i*3*d+head*hd : i*3*d+(head+1)*hd]
-				n := pos[i] + 1
-				sc := st.scores[:n]
-				mx := float32(math.Inf(-1))
-				for j := range n {
-					k := cache.k[l][(i*c.Context+j)*d+head*hd:]
-					var dot float32
-					for e, qv := range q {
-						dot += qv * k[e]
-					}
-					sc[j] = dot * scale
-					mx = max(mx, sc[j])
+		}
+		nn.Parallel(st.b*c.Heads, func(worker, unit int) {
+			i, head := unit/c.Heads, unit%c.Heads
+			if done[i] {
+				return
+			}
+			q := st.qkv[i*3*d+head*hd : i*3*d+(head+1)*hd]
+			n := pos[i] + 1
+			sc := st.scores[worker*c.Context : worker*c.Context+n]
+			mx := float32(math.Inf(-1))
+			for j := range n {
+				k := cache.k[l][(i*c.Context+j)*d+head*hd:]
+				var dot float32
+				for e, qv := range q {
+					dot += qv * k[e]
 				}
-				var sum float32
-				for j := range sc {
-					sc[j] = nn.Expf(sc[j] - mx)
-					sum += sc[j]
-				}
-				out := st.a[i*d+head*hd : i*d+(head+1)*hd]
-				clear(out)
-				for j := range n {
-					w := sc[j] / sum
-					v := cache.v[l][(i*c.Context+j)*d+head*hd:]
-					for e := range out {
-						out[e] += w * v[e]
-					}
+				sc[j] = dot * scale
+				mx = max(mx, sc[j])
+			}
+			var sum float32
+			for j := range sc {
+				sc[j] = nn.Expf(sc[j] - mx)
+				sum += sc[j]
+			}
+			out := st.a[i*d+head*hd : i*d+(head+1)*hd]
+			clear(out)
+			inv := 1 / sum
+			for j := range n {
+				w := sc[j] * inv
+				v := cache.v[l][(i*c.Context+j)*d+head*hd:]
+				for e := range out {
+					out[e] += w * v[e]
 				}
 			}
-		}
+		})
 		matmulBias(st.h, st.a, st.b, p("proj.w"), p("proj.b"))
 		addInPlace(st.x, st.h)
 		nn.LayerNorm(st.h, st.x, p("ln2.gain").Data, p("ln2.bias").Data, d)

@@ -13,6 +13,10 @@ import (
 // BLAS is called single-threaded per block (see blas_openblas.go), so both cores work without
 // a second thread pool spinning beside Go's.
 func Linear(y, x, w, b []float32, rows, in, out int) {
+	if rows < 2*minRowsPerWorker && out >= 256 {
+		linearByColumns(y, x, w, b, rows, in, out)
+		return
+	}
 	parallelRows(rows, func(lo, hi int) {
 		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
 			blas32.General{Rows: hi - lo, Cols: in, Stride: in, Data: x[lo*in:]},
@@ -23,6 +27,31 @@ func Linear(y, x, w, b []float32, rows, in, out int) {
 				row := y[r*out : (r+1)*out]
 				for i := range row {
 					row[i] += b[i]
+				}
+			}
+		}
+	})
+}
+
+// linearByColumns is Linear for a few rows (one token per sequence while generating): the
+// work is split by blocks of output columns instead, so that every CPU has some.
+func linearByColumns(y, x, w, b []float32, rows, in, out int) {
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (out + workers - 1) / workers
+	parallelUnits(workers, func(_, u int) {
+		lo, hi := u*chunk, min((u+1)*chunk, out)
+		if lo >= hi {
+			return
+		}
+		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+			blas32.General{Rows: rows, Cols: in, Stride: in, Data: x},
+			blas32.General{Rows: in, Cols: hi - lo, Stride: out, Data: w[lo:]},
+			0, blas32.General{Rows: rows, Cols: hi - lo, Stride: out, Data: y[lo:]})
+		if b != nil {
+			for r := range rows {
+				row := y[r*out+lo : r*out+hi]
+				for i := range row {
+					row[i] += b[lo+i]
 				}
 			}
 		}

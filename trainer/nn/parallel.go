@@ -62,3 +62,10 @@ func parallelUnits(n int, f func(worker, i int)) {
 	}
 	wg.Wait()
 }
+
+// Workers is how many goroutines the parallel helpers use at most.
+func Workers() int { return runtime.GOMAXPROCS(0) }
+
+// Parallel runs f(worker, i) for every i in [0, n), spread over Workers() goroutines; worker
+// indexes per-goroutine scratch space.
+func Parallel(n int, f func(worker, i int)) { parallelUnits(n, f) }
