@@ -321,24 +321,10 @@ func (m *Model) TokenLogProbs(seqs [][]int32, starts []int, temperature float64)
 	if temperature <= 0 {
 		temperature = 1
 	}
-	t := 0
-	for _, s := range seqs {
-		t = max(t, len(s))
-	}
 	out := make([][]float32, len(seqs))
-	if t == 0 {
-		return out, nil
-	}
-	ids := make([]int32, len(seqs)*t)
-	for i, s := range seqs {
-		copy(ids[i*t:], s)
-		for j := len(s); j < t; j++ {
-			ids[i*t+j] = tokenizer.Pad
-		}
-	}
-	x, err := m.trunk(ids, len(seqs), t)
-	if err != nil {
-		return nil, err
+	x, t, err := m.trunkPadded(seqs)
+	if err != nil || t == 0 {
+		return out, err
 	}
 	d, v := m.Config.DModel, m.Config.Vocab
 	// Gather the rows that predict a scored token, then one matrix product for the LM head.

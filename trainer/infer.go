@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/prefstream/prefstream/trainer/nn"
+	"github.com/prefstream/prefstream/trainer/tokenizer"
 )
 
 // matmulBias writes y (rows × out) = x (rows × in) · w (in × out) + b.
@@ -58,6 +59,28 @@ func (m *Model) trunkWith(ids []int32, seqs, t int, onQKV func(layer int, qkv []
 	return x, nil
 }
 
+// trunkPadded runs the trunk over sequences of different lengths, right-padded to the longest
+// (harmless under causal attention), and returns the hidden states and that length (0, with no
+// states, when every sequence is empty).
+func (m *Model) trunkPadded(seqs [][]int32) ([]float32, int, error) {
+	t := 0
+	for _, s := range seqs {
+		t = max(t, len(s))
+	}
+	if t == 0 {
+		return nil, 0, nil
+	}
+	ids := make([]int32, len(seqs)*t)
+	for i, s := range seqs {
+		copy(ids[i*t:], s)
+		for j := len(s); j < t; j++ {
+			ids[i*t+j] = tokenizer.Pad
+		}
+	}
+	x, err := m.trunk(ids, len(seqs), t)
+	return x, t, err
+}
+
 func addInPlace(x, y []float32) {
 	for i := range x {
 		x[i] += y[i]
@@ -74,18 +97,12 @@ func (m *Model) Rewards(seqs [][]int32) ([]float32, error) {
 	if len(seqs) == 0 {
 		return nil, nil
 	}
-	t := 0
 	for _, s := range seqs {
 		if len(s) == 0 {
 			return nil, fmt.Errorf("trainer: an empty sequence has no end-of-context token to score")
 		}
-		t = max(t, len(s))
 	}
-	ids := make([]int32, len(seqs)*t)
-	for i, s := range seqs {
-		copy(ids[i*t:], s)
-	}
-	x, err := m.trunk(ids, len(seqs), t)
+	x, t, err := m.trunkPadded(seqs)
 	if err != nil {
 		return nil, err
 	}
@@ -107,20 +124,9 @@ func (m *Model) MeanLogProbs(seqs [][]int32, starts []int) ([]float32, error) {
 	if m.Config.Kind != KindPolicy {
 		return nil, fmt.Errorf("trainer: log-probabilities need a policy, this is a %s", m.Config.Kind)
 	}
-	t := 0
-	for _, s := range seqs {
-		t = max(t, len(s))
-	}
-	if t == 0 {
-		return make([]float32, len(seqs)), nil
-	}
-	ids := make([]int32, len(seqs)*t)
-	for i, s := range seqs {
-		copy(ids[i*t:], s)
-	}
-	x, err := m.trunk(ids, len(seqs), t)
-	if err != nil {
-		return nil, err
+	x, t, err := m.trunkPadded(seqs)
+	if err != nil || t == 0 {
+		return make([]float32, len(seqs)), err
 	}
 	d, v := m.Config.DModel, m.Config.Vocab
 	h := make([]float32, d)

@@ -348,24 +348,10 @@ func (m *Model) Values(seqs [][]int32, starts []int) ([][]float32, error) {
 	if m.Config.Kind != KindPolicy {
 		return nil, fmt.Errorf("trainer: values need a policy, this is a %s", m.Config.Kind)
 	}
-	t := 0
-	for _, s := range seqs {
-		t = max(t, len(s))
-	}
 	out := make([][]float32, len(seqs))
-	if t == 0 {
-		return out, nil
-	}
-	ids := make([]int32, len(seqs)*t)
-	for i, s := range seqs {
-		copy(ids[i*t:], s)
-		for j := len(s); j < t; j++ {
-			ids[i*t+j] = tokenizerPad
-		}
-	}
-	x, err := m.trunk(ids, len(seqs), t)
-	if err != nil {
-		return nil, err
+	x, t, err := m.trunkPadded(seqs)
+	if err != nil || t == 0 {
+		return out, err
 	}
 	d := m.Config.DModel
 	h := make([]float32, d)
