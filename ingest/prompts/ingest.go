@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/prefstream/prefstream/ingest"
 	"github.com/prefstream/prefstream/ingest/rankings"
 	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/schemas"
@@ -298,18 +299,9 @@ func (w *writer) publish(ctx context.Context) error {
 	if len(w.rows) == 0 {
 		return nil
 	}
-	data, err := schemas.PromptCodec.Encode(w.rows)
-	if err != nil {
-		return err
-	}
-	n := w.cp.Batches
-	h := nats.Header{}
-	h.Set(schemas.HeaderSchema, schemas.PromptSchema)
-	h.Set(schemas.HeaderDump, w.cp.File)
-	h.Set(schemas.HeaderBatch, strconv.Itoa(n))
-	h.Set(schemas.HeaderRows, strconv.Itoa(len(w.rows)))
-	msgID := fmt.Sprintf("prompts/%s/%s/%d", w.cp.Source, w.cp.Identity, n)
-	if err := w.pub.Publish(ctx, bus.PromptSubject(w.cp.Source), msgID, data, h); err != nil {
+	batch := ingest.RecordBatch[schemas.Prompt]{Codec: schemas.PromptCodec, Schema: schemas.PromptSchema, Kind: "prompts",
+		Source: w.cp.Source, Identity: w.cp.Identity, File: w.cp.File, Subject: bus.PromptSubject(w.cp.Source), N: w.cp.Batches, Rows: w.rows}
+	if err := batch.Publish(ctx, w.pub); err != nil {
 		return err
 	}
 	w.cp.Batches++
