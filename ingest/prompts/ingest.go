@@ -395,42 +395,13 @@ func compressed(head []byte) bool {
 
 // SourceOf is the default source of a file: its base name without extensions, reduced to
 // letters, digits, '-' and '_'; "prompts" when nothing is left.
-func SourceOf(path string) string {
-	name := filepath.Base(path)
-	for {
-		switch strings.ToLower(filepath.Ext(name)) {
-		case ".gz", ".zst", ".jsonl", ".json", ".ndjson", ".txt":
-			name = strings.TrimSuffix(name, filepath.Ext(name))
-			continue
-		}
-		break
-	}
-	b := []byte(name)
-	for i, c := range b {
-		if !sourceChar(c) {
-			b[i] = '-'
-		}
-	}
-	name = strings.TrimLeft(string(b), "-_")
-	if name == "" || len(name) > 64 {
-		return "prompts"
-	}
-	return name
-}
+func SourceOf(path string) string { return ingest.SourceFromFile(path, "prompts") }
 
-// CheckSource accepts a source name usable as a subject token: 1 to 64 letters, digits, '-' or
-// '_', starting with a letter or digit.
+// CheckSource accepts a source name usable as a subject token and a lake partition (see
+// ingest.CheckSource).
 func CheckSource(s string) error {
-	ok := s != "" && len(s) <= 64 && s[0] != '-' && s[0] != '_'
-	for i := 0; ok && i < len(s); i++ {
-		ok = sourceChar(s[i])
-	}
-	if !ok {
-		return fmt.Errorf("prompts: bad source %q: want 1-64 letters, digits, '-' or '_', starting with a letter or digit", s)
+	if err := ingest.CheckSource(s); err != nil {
+		return fmt.Errorf("prompts: %w", err)
 	}
 	return nil
-}
-
-func sourceChar(c byte) bool {
-	return c == '-' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }

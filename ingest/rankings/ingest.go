@@ -328,43 +328,14 @@ func SourceOf(path string, f Format) string {
 	if f == FormatHH {
 		return "hh-rlhf"
 	}
-	name := filepath.Base(path)
-	for {
-		ext := strings.ToLower(filepath.Ext(name))
-		switch ext {
-		case ".gz", ".zst", ".jsonl", ".json", ".ndjson", ".txt":
-			name = strings.TrimSuffix(name, filepath.Ext(name))
-			continue
-		}
-		break
-	}
-	b := []byte(name)
-	for i, c := range b {
-		if !sourceChar(c) {
-			b[i] = '-'
-		}
-	}
-	name = strings.TrimLeft(string(b), "-_")
-	if name == "" || len(name) > 64 {
-		return "rankings"
-	}
-	return name
+	return ingest.SourceFromFile(path, "rankings")
 }
 
-// CheckSource accepts a source name usable as a subject token and a lake partition: 1 to 64
-// letters, digits, '-' or '_', starting with a letter or digit.
+// CheckSource accepts a source name usable as a subject token and a lake partition (see
+// ingest.CheckSource).
 func CheckSource(s string) error {
-	if s == "" || len(s) > 64 || s[0] == '-' || s[0] == '_' {
-		return fmt.Errorf("rankings: bad source %q: want 1-64 letters, digits, '-' or '_', starting with a letter or digit", s)
-	}
-	for i := 0; i < len(s); i++ {
-		if !sourceChar(s[i]) {
-			return fmt.Errorf("rankings: bad source %q: want 1-64 letters, digits, '-' or '_', starting with a letter or digit", s)
-		}
+	if err := ingest.CheckSource(s); err != nil {
+		return fmt.Errorf("rankings: %w", err)
 	}
 	return nil
-}
-
-func sourceChar(c byte) bool {
-	return c == '-' || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }
