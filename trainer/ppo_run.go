@@ -36,7 +36,8 @@ type PPORunOptions struct {
 	// AckWait is how long trajectories handed to the trainer stay unacknowledged before the
 	// server offers them again (they are acknowledged once their update is checkpointed).
 	AckWait time.Duration
-	// FromLake replays a lake folder of trajectories instead of the stream (offline learning).
+	// FromLake replays a lake folder of trajectories instead of the stream (offline learning):
+	// every trajectory is used, however old its policy, with truncated importance weights.
 	FromLake string
 	// Log receives each update's statistics, the version published and the trajectories used.
 	Log func(st PPOStats, version int, used []string)
@@ -80,6 +81,9 @@ func RunPPO(ctx context.Context, js jetstream.JetStream, reg *registry.Registry,
 	}
 	if o.AckWait <= 0 {
 		o.AckWait = 5 * time.Minute
+	}
+	if o.FromLake != "" {
+		o.PPO.Stale = "truncate"
 	}
 	name := PolicyName(o.Run)
 	ck, entry, err := LoadCheckpoint(ctx, reg, name)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prefstream/prefstream/internal/bus"
+	"github.com/prefstream/prefstream/internal/lake"
 	"github.com/prefstream/prefstream/internal/registry"
 	"github.com/prefstream/prefstream/schemas"
 	"github.com/prefstream/prefstream/trainer/tokenizer"
@@ -136,4 +137,67 @@ func TestPPORunResumesWithEveryTrajectoryUsedOnce(t *testing.T) {
 		t.Fatalf("dead letter without a reason: %v", msg.Header)
 	}
 	_ = tokenizer.Pad
+}
+
+// Offline PPO: a recorded run in the lake is learnt from, and a restart continues after the
+// rows its newest version used.
+func TestPPOFromLake(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b, err := bus.Connect(ctx, bus.Config{DataDir: t.TempDir(), Name: "ppo-lake-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	reg, err := registry.Open(ctx, b.JS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := trainTokenizer(t, plantedPairs(rand.New(rand.NewPCG(1, 1)), 50), 264)
+	c := Config{Vocab: tok.Vocab(), Context: 16, DModel: 16, Layers: 1, Heads: 2, DFF: 32, Kind: KindPolicy}
+	policy, _ := New(c, 1)
+	policy.Tokenizer = tok.Version()
+	publishCheckpoint(t, ctx, reg, "sft", &Checkpoint{Model: policy, Tok: tok})
+	pmc := c
+	pmc.Kind = KindPM
+	pm, _ := New(pmc, 2)
+	publishCheckpoint(t, ctx, reg, "pm", &Checkpoint{Model: pm, Tok: tok})
+
+	lakeDir := t.TempDir()
+	w, err := lake.OpenWriter[schemas.Trajectory](lakeDir, "trajectories", "source=rec", lake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for m := 0; m < 5; m++ {
+		trajs := rolloutScripted(t, policy, policy, 1, 8, 42, rng)
+		for i := range trajs {
+			trajs[i].Seq = int64(m*8 + i)
+			trajs[i].TrajectoryID = schemas.TrajectoryID("test", "w", "p", trajs[i].Seq)
+		}
+		if err := w.Append(trajs, uint64(m+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	used := 0
+	o := PPORunOptions{Run: "offline", Init: "sft", PM: "pm", Batch: 16, Updates: 1, PPO: DefaultPPO(), FromLake: lakeDir,
+		Log: func(st PPOStats, v int, ids []string) { used += len(ids) }}
+	for _, updates := range []int{1, 3} {
+		o.Updates = updates
+		if err := RunPPO(ctx, b.JS, reg, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 40 rows: updates of 16, 16 and the last 8.
+	if used != 40 {
+		t.Fatalf("%d trajectories used, want each of the 40 once", used)
+	}
+	if e, err := reg.Resolve(ctx, PolicyName("offline")); err != nil || e.Version != 4 {
+		t.Fatalf("newest offline policy %+v, %v", e, err)
+	}
 }
