@@ -44,7 +44,7 @@ func TestKilledRunResumesExactly(t *testing.T) {
 	tok := trainTokenizer(t, pairs, 300)
 	c := Config{Context: 16, DModel: 16, Layers: 1, Heads: 2, DFF: 32}
 	opts := RunOptions{Name: "pm", Objective: Ranked, Batch: 8, LR: 1e-3, Passes: 2, Window: 64,
-		EvalPairs: 20, EvalEvery: 5, CheckpointEvery: 7, Seed: 3}
+		EvalPairs: 4, EvalEvery: 5, CheckpointEvery: 7, Seed: 3}
 	ctx := context.Background()
 
 	run := func(store *MemoryStore, src Source) (*Trainer, error) {
