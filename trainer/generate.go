@@ -6,6 +6,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
 	"github.com/prefstream/prefstream/trainer/nn"
 	"github.com/prefstream/prefstream/trainer/tokenizer"
 )
@@ -210,15 +213,14 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 			q := st.qkv[i*3*d+head*hd : i*3*d+(head+1)*hd]
 			n := pos[i] + 1
 			sc := st.scores[worker*c.Context : worker*c.Context+n]
+			// scores = K q and out = Vᵀ p over this sequence's cached rows of this head.
+			rows := func(cache []float32) blas32.General {
+				return blas32.General{Rows: n, Cols: hd, Stride: d, Data: cache[i*c.Context*d+head*hd:]}
+			}
+			blas32.Gemv(blas.NoTrans, scale, rows(cache.k[l]), blas32.Vector{N: hd, Inc: 1, Data: q}, 0, blas32.Vector{N: n, Inc: 1, Data: sc})
 			mx := float32(math.Inf(-1))
-			for j := range n {
-				k := cache.k[l][(i*c.Context+j)*d+head*hd:]
-				var dot float32
-				for e, qv := range q {
-					dot += qv * k[e]
-				}
-				sc[j] = dot * scale
-				mx = max(mx, sc[j])
+			for _, v := range sc {
+				mx = max(mx, v)
 			}
 			var sum float32
 			for j := range sc {
@@ -226,15 +228,7 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 				sum += sc[j]
 			}
 			out := st.a[i*d+head*hd : i*d+(head+1)*hd]
-			clear(out)
-			inv := 1 / sum
-			for j := range n {
-				w := sc[j] * inv
-				v := cache.v[l][(i*c.Context+j)*d+head*hd:]
-				for e := range out {
-					out[e] += w * v[e]
-				}
-			}
+			blas32.Gemv(blas.Trans, 1/sum, rows(cache.v[l]), blas32.Vector{N: n, Inc: 1, Data: sc}, 0, blas32.Vector{N: hd, Inc: 1, Data: out})
 		})
 		matmulBias(st.h, st.a, st.b, p("proj.w"), p("proj.b"))
 		addInPlace(st.x, st.h)

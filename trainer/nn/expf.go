@@ -20,7 +20,11 @@ func Expf(x float32) float32 {
 		ln2hi = 0.693359375
 		ln2lo = -2.12194440e-4
 	)
-	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	t := x*log2e + 0.5
+	n := float32(int32(t)) // floor(t): truncation, corrected below zero
+	if n > t {
+		n--
+	}
 	r := x - n*ln2hi
 	r -= n * ln2lo
 	p := float32(1.9875691500e-4)

@@ -1,0 +1,18 @@
+package nn
+
+import "testing"
+
+func BenchmarkExpf(b *testing.B) {
+	xs := make([]float32, 4096)
+	for i := range xs {
+		xs[i] = float32(i%200)/10 - 15
+	}
+	b.SetBytes(int64(len(xs)) * 4)
+	var sink float32
+	for range b.N {
+		for _, x := range xs {
+			sink += Expf(x)
+		}
+	}
+	_ = sink
+}
