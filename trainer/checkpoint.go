@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/prefstream/prefstream/trainer/tokenizer"
 )
@@ -18,6 +19,9 @@ import (
 // as little-endian float32 in header order, then, when the header says so, AdamW's first and
 // second moments in the same order.
 const CheckpointFormat = "prefstream-checkpoint/v1\n"
+
+// littleEndian says whether float32s in memory are laid out as in a checkpoint file.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // maxHeader bounds the JSON header a reader accepts.
 const maxHeader = 16 << 20
@@ -158,6 +162,11 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	}
 	buf := make([]byte, 1<<16)
 	readFloats := func(x []float32) error {
+		if littleEndian && len(x) > 0 {
+			// The file's layout is the machine's: read straight into the weights.
+			_, err := io.ReadFull(cr, unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x)))
+			return err
+		}
 		for lo := 0; lo < len(x); lo += 1 << 14 {
 			chunk := x[lo:min(lo+1<<14, len(x))]
 			b := buf[:4*len(chunk)]
