@@ -2,7 +2,9 @@ package trainer
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // Param is one named weight tensor, row-major float32.
@@ -99,16 +101,16 @@ func layoutParams(c Config) *Params {
 
 func initParams(ps *Params, c Config, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	residualScale := 1 / sqrt(float64(2*c.Layers))
+	residualScale := 1 / math.Sqrt(float64(2*c.Layers))
 	for _, p := range ps.List {
 		switch {
-		case hasSuffix(p.Name, ".gain"):
+		case strings.HasSuffix(p.Name, ".gain"):
 			for i := range p.Data {
 				p.Data[i] = 1
 			}
 		case len(p.Shape) == 2:
 			std := 0.02
-			if hasSuffix(p.Name, "proj.w") || hasSuffix(p.Name, "fc2.w") {
+			if strings.HasSuffix(p.Name, "proj.w") || strings.HasSuffix(p.Name, "fc2.w") {
 				std *= residualScale
 			}
 			for i := range p.Data {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prefstream/prefstream/schemas"
 	"github.com/prefstream/prefstream/trainer/nn"
+	"github.com/prefstream/prefstream/trainer/tokenizer"
 )
 
 // PPOOptions follow recipes.md, "PPO": reward = PM score at the end (normalised by the running
@@ -284,7 +285,7 @@ func (p *PPO) minibatch(samples []ppoSample, idx []int, temperature float32) (fl
 	vt.Clip, vt.Coef = float32(p.Opts.ValueClip), float32(p.Opts.ValueCoef)
 	ids := make([]int, rows)
 	for r := range rows {
-		ids[r] = int(tokenizerPad)
+		ids[r] = int(tokenizer.Pad)
 		pt.Token[r] = -1
 		vt.Use[r] = false
 	}

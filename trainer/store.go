@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -78,7 +79,7 @@ func SaveTokenizer(ctx context.Context, r *registry.Registry, name string, tok *
 		return registry.Entry{}, err
 	}
 	cfg, _ := json.Marshal(map[string]int{"vocab": tok.Vocab()})
-	return r.Publish(ctx, registry.Entry{Name: name, Kind: KindTokenizer, Config: cfg, Tokenizer: tok.Version(), Labels: labels}, bytesReader(blob))
+	return r.Publish(ctx, registry.Entry{Name: name, Kind: KindTokenizer, Config: cfg, Tokenizer: tok.Version(), Labels: labels}, bytes.NewReader(blob))
 }
 
 // LoadTokenizer fetches a tokenizer entry, or the tokenizer inside a model checkpoint.
@@ -94,12 +95,12 @@ func LoadTokenizer(ctx context.Context, r *registry.Registry, ref string) (*toke
 		}
 		return ck.Tok, nil
 	}
-	var buf bytesBuffer
+	var buf bytes.Buffer
 	if _, err := r.Fetch(ctx, ref, &buf); err != nil {
 		return nil, err
 	}
 	tok := new(tokenizer.Tokenizer)
-	if err := tok.UnmarshalBinary(buf.b); err != nil {
+	if err := tok.UnmarshalBinary(buf.Bytes()); err != nil {
 		return nil, fmt.Errorf("trainer: %s: %w", e.Ref(), err)
 	}
 	return tok, nil

@@ -3,6 +3,7 @@ package trainer
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -135,7 +136,7 @@ func (p *poisonSource) Each(ctx context.Context, from Position, fn func(schemas.
 	n := 0
 	return p.SliceSource.Each(ctx, from, func(pr schemas.Pair, next Position) error {
 		if n++; n == p.at {
-			p.model.Params.Get("reward.w").Data[0] = float32(nan())
+			p.model.Params.Get("reward.w").Data[0] = float32(math.NaN())
 		}
 		return fn(pr, next)
 	})

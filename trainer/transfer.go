@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -113,9 +114,9 @@ func evalAccuracy(m *Model, tok *tokenizer.Tokenizer, eval []schemas.Pair) (floa
 }
 
 func cloneCheckpoint(ck *Checkpoint) (*Checkpoint, error) {
-	var buf bytesBuffer
+	var buf bytes.Buffer
 	if _, err := (&Checkpoint{Model: ck.Model, Tok: ck.Tok, State: ck.State}).WriteTo(&buf); err != nil {
 		return nil, err
 	}
-	return ReadCheckpoint(bytesReader(buf.b))
+	return ReadCheckpoint(&buf)
 }
