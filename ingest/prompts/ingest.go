@@ -157,55 +157,15 @@ func ingestFile(ctx context.Context, b *bus.Bus, state bus.State, path string, o
 	}
 	defer lines.Close()
 	w := newWriter(b, state, key, &cp)
-	err = w.copyLines(ctx, path, lines, o, size)
+	position := func() (int64, int64) { return lines.Offset(), lines.Lines() }
+	err = rankings.CopyLines(ctx, lines, rankings.CopyOptions{Every: o.CheckpointBytes, Total: size, Progress: o.Progress,
+		Bytes: &cp.Counts.Bytes, ReadError: func(err error) error { return renamed{err} },
+		Checkpoint: func(done bool) error {
+			cp.Done = done
+			return w.flush(ctx, position)
+		}}, func(l rankings.Line) error { return w.line(ctx, path, l) })
 	res.Counts, res.Format = cp.Counts, cp.Format
 	return res, err
-}
-
-// copyLines publishes or dead-letters every line of the file, checkpointing every
-// CheckpointBytes of input and at the end.
-func (w *writer) copyLines(ctx context.Context, path string, lines *rankings.LineReader, o Options, size int64) error {
-	every := o.CheckpointBytes
-	if every <= 0 {
-		every = 32 << 20
-	}
-	start := lines.Offset()
-	next, nextProgress := start+every, start
-	position := func() (int64, int64) { return lines.Offset(), lines.Lines() }
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		line, err := lines.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			// What was read before the failure is stored and checkpointed; a rerun fails here again.
-			w.cp.Counts.Bytes += lines.Offset() - start
-			return errors.Join(renamed{err}, w.flush(ctx, position))
-		}
-		if err := w.line(ctx, path, line); err != nil {
-			return err
-		}
-		if off := lines.Offset(); off >= next {
-			w.cp.Counts.Bytes += off - start
-			start, next = off, off+every
-			if err := w.flush(ctx, position); err != nil {
-				return err
-			}
-		}
-		if o.Progress != nil && lines.Offset() >= nextProgress {
-			o.Progress(lines.Offset(), size)
-			nextProgress = lines.Offset() + 1<<20
-		}
-	}
-	w.cp.Counts.Bytes += lines.Offset() - start
-	if o.Progress != nil {
-		o.Progress(lines.Offset(), size)
-	}
-	w.cp.Done = true
-	return w.flush(ctx, position)
 }
 
 // line publishes or dead-letters one input line; blank lines are skipped. The first non-blank

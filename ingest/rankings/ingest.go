@@ -133,7 +133,11 @@ func ingestFile(ctx context.Context, b *bus.Bus, state bus.State, path string, p
 	w := &writer{b: b, state: state, key: key, path: path, format: o.Format, cp: &cp,
 		pub: bus.NewPublisher(b.JS, 32), maxRow: b.MaxPayload() - 64<<10, ingested: time.Now().Unix()}
 	w.pub.OnAck = w.acked
-	err = w.copy(ctx, lines, parse, o, total)
+	err = CopyLines(ctx, lines, CopyOptions{Every: o.CheckpointBytes, Total: total, Progress: o.Progress, Bytes: &cp.Counts.Bytes,
+		Checkpoint: func(done bool) error {
+			cp.Done = done
+			return w.flush(ctx, lines)
+		}}, func(l Line) error { return w.line(ctx, l, parse) })
 	res.Counts = cp.Counts
 	return res, err
 }
@@ -151,49 +155,6 @@ type writer struct {
 	size     int
 	maxRow   int
 	ingested int64
-}
-
-func (w *writer) copy(ctx context.Context, lines *LineReader, parse Parser, o Options, total int64) error {
-	every := o.CheckpointBytes
-	if every <= 0 {
-		every = 32 << 20
-	}
-	start := lines.Offset()
-	next, nextProgress := start+every, start
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		line, err := lines.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			// What was read before the failure is stored and checkpointed; a rerun fails here again.
-			w.cp.Counts.Bytes += lines.Offset() - start
-			return errors.Join(err, w.flush(ctx, lines))
-		}
-		if err := w.line(ctx, line, parse); err != nil {
-			return err
-		}
-		if off := lines.Offset(); off >= next {
-			w.cp.Counts.Bytes += off - start
-			start, next = off, off+every
-			if err := w.flush(ctx, lines); err != nil {
-				return err
-			}
-		}
-		if o.Progress != nil && lines.Offset() >= nextProgress {
-			o.Progress(lines.Offset(), total)
-			nextProgress = lines.Offset() + 1<<20
-		}
-	}
-	w.cp.Counts.Bytes += lines.Offset() - start
-	if o.Progress != nil {
-		o.Progress(lines.Offset(), total)
-	}
-	w.cp.Done = true
-	return w.flush(ctx, lines)
 }
 
 // line publishes or dead-letters one input line; blank lines are skipped.
