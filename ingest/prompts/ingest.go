@@ -2,13 +2,9 @@ package prompts
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -134,9 +130,12 @@ func ingestFile(ctx context.Context, b *bus.Bus, state bus.State, path string, o
 		source = SourceOf(path)
 	}
 	res := Result{File: path, Source: source, Subject: bus.PromptSubject(source)}
-	identity, size, err := identityOf(path)
+	identity, size, compressed, err := rankings.IdentifyFile(path)
 	if err != nil {
-		return res, err
+		return res, renamed{err}
+	}
+	if compressed {
+		size = -1
 	}
 	cp := Checkpoint{Identity: identity, Source: source, File: filepath.Base(path)}
 	key := "prompts/" + source + "/" + identity
@@ -315,43 +314,6 @@ type renamed struct{ err error }
 
 func (e renamed) Error() string { return "prompts: " + strings.TrimPrefix(e.err.Error(), "rankings: ") }
 func (e renamed) Unwrap() error { return e.err }
-
-// identityPrefix is how much of a file's start its identity hashes.
-const identityPrefix = 64 << 10
-
-// identityOf names a file by content: its base name, size and a hash of its first 64 KiB, so a
-// copied or moved file is recognised and a changed one is not.
-func identityOf(path string) (identity string, size int64, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, fmt.Errorf("prompts: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", 0, fmt.Errorf("prompts: %w", err)
-	}
-	if fi.IsDir() {
-		return "", 0, fmt.Errorf("prompts: %s is a directory, want a prompts file (or --from-lake for a lake)", path)
-	}
-	head := make([]byte, min(fi.Size(), identityPrefix))
-	if _, err := io.ReadFull(f, head); err != nil {
-		return "", 0, fmt.Errorf("prompts: read %s: %w", path, err)
-	}
-	sum := sha256.Sum256(head)
-	size = fi.Size()
-	if compressed(head) {
-		size = -1
-	}
-	return fmt.Sprintf("%s:%d:%s", filepath.Base(path), fi.Size(), hex.EncodeToString(sum[:8])), size, nil
-}
-
-// compressed reports whether a file starting with head is gzip or zstd (its size is then not the
-// number of bytes its lines hold).
-func compressed(head []byte) bool {
-	s := string(head[:min(len(head), 4)])
-	return strings.HasPrefix(s, "\x1f\x8b") || s == "\x28\xb5\x2f\xfd"
-}
 
 // SourceOf is the default source of a file: its base name without extensions, reduced to
 // letters, digits, '-' and '_'; "prompts" when nothing is left.

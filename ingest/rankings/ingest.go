@@ -108,7 +108,7 @@ func ingestFile(ctx context.Context, b *bus.Bus, state bus.State, path string, p
 		source = SourceOf(path, o.Format)
 	}
 	res := Result{File: path, Source: source, Subject: bus.RankingSubject(source)}
-	identity, size, compressed, err := identityOf(path)
+	identity, size, compressed, err := IdentifyFile(path)
 	if err != nil {
 		return res, err
 	}
@@ -258,10 +258,11 @@ func (w *writer) deadLetter(ctx context.Context, line Line, reason string) error
 // identityPrefix is how much of a file's start its identity hashes.
 const identityPrefix = 64 << 10
 
-// identityOf names a file by content: its base name, size and a hash of its first 64 KiB, so a
-// copied or moved file is recognised and a changed one is not. It also says whether the file is
-// compressed.
-func identityOf(path string) (identity string, size int64, compressed bool, err error) {
+// IdentifyFile names a file of lines by content: its base name, size and a hash of its first
+// 64 KiB, so a copied or moved file is recognised and a changed one is not. It also says
+// whether the file is compressed (gzip or zstd: its size is then not what its lines hold).
+// The line ingests (rankings, prompts) key their checkpoints by it.
+func IdentifyFile(path string) (identity string, size int64, compressed bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", 0, false, fmt.Errorf("rankings: %w", err)
@@ -272,7 +273,7 @@ func identityOf(path string) (identity string, size int64, compressed bool, err 
 		return "", 0, false, fmt.Errorf("rankings: %w", err)
 	}
 	if fi.IsDir() {
-		return "", 0, false, fmt.Errorf("rankings: %s is a directory, want a rankings file", path)
+		return "", 0, false, fmt.Errorf("rankings: %s is a directory, want a file of lines", path)
 	}
 	head := make([]byte, min(fi.Size(), identityPrefix))
 	if _, err := io.ReadFull(f, head); err != nil {
