@@ -148,7 +148,7 @@ func (c *cluster) baseModels(run string) map[string]string {
 
 // publishPolicy stores m as the next version of the run's policy.
 func (c *cluster) publishPolicy(run string, m *trainer.Model, labels map[string]string) registry.Entry {
-	return c.publish(PolicyName(run), trainer.KindPolicy, c.checkpoint(m), labels)
+	return c.publish(trainer.PolicyName(run), trainer.KindPolicy, c.checkpoint(m), labels)
 }
 
 // prompts returns n prompts of the set.

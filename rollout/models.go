@@ -22,7 +22,7 @@ type modelSet struct {
 
 // follow installs each newer version of the run's policy as it is published, until ctx ends.
 func (w *Worker) follow(ctx context.Context) {
-	name := PolicyName(w.o.Run)
+	name := trainer.PolicyName(w.o.Run)
 	for ctx.Err() == nil {
 		updates, err := w.reg.Watch(ctx, name)
 		if err != nil {

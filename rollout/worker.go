@@ -35,9 +35,6 @@ const (
 	maxMaxDeliver = 100
 )
 
-// PolicyName is the registry model a run's PPO trainer publishes its policy versions under.
-func PolicyName(run string) string { return "policy-" + run }
-
 // ConsumerName is the durable consumer of PROMPTS that a run's workers share.
 func ConsumerName(run string) string { return "rollout-" + run }
 
@@ -49,7 +46,7 @@ const (
 
 // Options configure a worker.
 type Options struct {
-	// Run names the RLHF run: the worker follows PolicyName(Run), reads prompts with the
+	// Run names the RLHF run: the worker follows trainer.PolicyName(Run), reads prompts with the
 	// consumer ConsumerName(Run) and publishes to trajectories.<Run> (schemas.CheckRunName).
 	Run string
 	// Worker names this worker in its trajectories (default: DefaultWorkerName).
@@ -386,10 +383,10 @@ func (w *Worker) awaitPolicy(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if _, err := w.reg.Resolve(ctx, PolicyName(w.o.Run)); errors.Is(err, registry.ErrNotFound) {
-		w.log.Info("waiting for the run's first policy in the registry", zap.String("model", PolicyName(w.o.Run)))
+	if _, err := w.reg.Resolve(ctx, trainer.PolicyName(w.o.Run)); errors.Is(err, registry.ErrNotFound) {
+		w.log.Info("waiting for the run's first policy in the registry", zap.String("model", trainer.PolicyName(w.o.Run)))
 	} else {
-		w.log.Info("waiting for the policy to load", zap.String("model", PolicyName(w.o.Run)))
+		w.log.Info("waiting for the policy to load", zap.String("model", trainer.PolicyName(w.o.Run)))
 	}
 	select {
 	case <-w.ready:

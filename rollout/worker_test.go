@@ -164,7 +164,7 @@ func TestSwitchesVersionsAndKeepsTheOldOneOnFailure(t *testing.T) {
 	// step publishes a version and waits until the worker has dealt with it (from the worker's
 	// goroutine: failures are collected, not fatal there).
 	step := func(what string, blob []byte, labels map[string]string, done func(Stats) bool) {
-		if _, err := c.reg.Publish(ctx, registryEntry(PolicyName(run), labels), bytes.NewReader(blob)); err != nil {
+		if _, err := c.reg.Publish(ctx, registryEntry(trainer.PolicyName(run), labels), bytes.NewReader(blob)); err != nil {
 			hookErrs = append(hookErrs, err)
 			return
 		}
@@ -221,9 +221,9 @@ func TestSwitchesVersionsAndKeepsTheOldOneOnFailure(t *testing.T) {
 		}
 	}
 	for _, want := range []map[string]string{
-		{"rejected": PolicyName(run) + "@3", "keeping": PolicyName(run) + "@2", "error": "not a \"prefstream-checkpoint/v1\" file"},
-		{"rejected": PolicyName(run) + "@4", "keeping": PolicyName(run) + "@2", "error": "holds a pm model, not a policy"},
-		{"rejected": PolicyName(run) + "@5", "keeping": PolicyName(run) + "@2", "error": "must name the preference model and the reference"},
+		{"rejected": trainer.PolicyName(run) + "@3", "keeping": trainer.PolicyName(run) + "@2", "error": "not a \"prefstream-checkpoint/v1\" file"},
+		{"rejected": trainer.PolicyName(run) + "@4", "keeping": trainer.PolicyName(run) + "@2", "error": "holds a pm model, not a policy"},
+		{"rejected": trainer.PolicyName(run) + "@5", "keeping": trainer.PolicyName(run) + "@2", "error": "must name the preference model and the reference"},
 	} {
 		if !logged(logs, "cannot use the new policy version; keeping the one in use", want) {
 			t.Errorf("no log line says %v", want)

@@ -42,15 +42,13 @@ type RunOptions struct {
 
 // Progress is one report of a run.
 type Progress struct {
-	Step     int
-	Pass     int
-	Loss     float64
-	Pairs    int64
-	Eval     *calibration.Summary
-	Event    string
-	Version  int
-	Resumed  bool
-	Finished bool
+	Step    int
+	Pass    int
+	Loss    float64
+	Pairs   int64
+	Eval    *calibration.Summary
+	Event   string
+	Version int
 }
 
 // RunState is what a checkpoint records of the run, so that a restart continues exactly: the
@@ -110,7 +108,7 @@ func Start(ctx context.Context, o RunOptions, src Source, store Checkpointer, in
 		}
 		t.state = st
 		if o.Log != nil {
-			o.Log(Progress{Event: "resumed", Step: st.Step, Pairs: st.Pairs, Resumed: true, Finished: st.Finished})
+			o.Log(Progress{Event: "resumed", Step: st.Step, Pairs: st.Pairs})
 		}
 	case init != nil:
 		init.Opt = nil
@@ -260,7 +258,7 @@ func (t *Trainer) Train(ctx context.Context) error {
 			return err
 		}
 		if o.Log != nil {
-			o.Log(Progress{Event: "checkpoint", Step: t.state.Step, Pairs: t.state.Pairs, Version: v, Eval: lastEval, Finished: finished})
+			o.Log(Progress{Event: "checkpoint", Step: t.state.Step, Pairs: t.state.Pairs, Version: v, Eval: lastEval})
 		}
 		return nil
 	}

@@ -259,7 +259,7 @@ func benchRolloutSwitch(ctx context.Context, tok *tokenizer.Tokenizer, preset st
 		return res, err
 	}
 	labels := map[string]string{rollout.LabelPM: pm.Ref(), rollout.LabelReference: ref.Ref()}
-	policyName := rollout.PolicyName("bench")
+	policyName := trainer.PolicyName("bench")
 	if _, err := publish(policyName, trainer.KindPolicy, refBlob, labels); err != nil {
 		return res, err
 	}

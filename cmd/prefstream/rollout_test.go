@@ -104,7 +104,7 @@ func TestRolloutCommand(t *testing.T) {
 	}
 	pm := publish("pm-cli", trainer.KindPM, 1, nil)
 	ref := publish("sft-cli", trainer.KindPolicy, 2, nil)
-	publish(rollout.PolicyName("cli"), trainer.KindPolicy, 3, map[string]string{rollout.LabelPM: pm.Ref(), rollout.LabelReference: ref.Ref()})
+	publish(trainer.PolicyName("cli"), trainer.KindPolicy, 3, map[string]string{rollout.LabelPM: pm.Ref(), rollout.LabelReference: ref.Ref()})
 	for m := range 3 {
 		var ps []schemas.Prompt
 		for i := range 4 {

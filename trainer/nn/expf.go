@@ -41,21 +41,6 @@ func Expf(x float32) float32 {
 	return y * math.Float32frombits(uint32(e+127)<<23)
 }
 
-// Tanhf is tanh in float32 through Expf.
-func Tanhf(x float32) float32 {
-	if x > 9 {
-		return 1
-	}
-	if x < -9 {
-		return -1
-	}
-	if x > -0.0005 && x < 0.0005 {
-		return x
-	}
-	e := Expf(2 * x)
-	return (e - 1) / (e + 1)
-}
-
 // Softplus is log(1+exp(x)) computed without overflow.
 func Softplus(x float64) float64 {
 	if x > 0 {
