@@ -312,30 +312,44 @@ func (m *Model) TokenLogProbs(seqs [][]int32, starts []int, temperature float64)
 	if m.Config.Kind != KindPolicy {
 		return nil, fmt.Errorf("trainer: log-probabilities need a policy, this is a %s", m.Config.Kind)
 	}
+	h, err := m.predictingRows(seqs, starts)
+	if err != nil {
+		return nil, err
+	}
+	return m.logProbsAt(h, seqs, starts, temperature), nil
+}
+
+// predictingRows runs the trunk once and returns the final-normed hidden states of the rows
+// that predict a scored token (for each sequence, positions start-1 .. len-2), in order.
+func (m *Model) predictingRows(seqs [][]int32, starts []int) ([]float32, error) {
+	x, t, err := m.trunkPadded(seqs)
+	if err != nil || t == 0 {
+		return nil, err
+	}
+	d := m.Config.DModel
+	var h []float32
+	for i, s := range seqs {
+		for j := max(starts[i], 1); j < len(s); j++ {
+			r := i*t + j - 1
+			h = append(h, x[r*d:(r+1)*d]...)
+		}
+	}
+	nn.LayerNorm(h, h, m.Params.Get("lnf.gain").Data, m.Params.Get("lnf.bias").Data, d)
+	return h, nil
+}
+
+// logProbsAt applies the LM head to the predicting rows h (one matrix product) and reads each
+// scored token's log-probability.
+func (m *Model) logProbsAt(h []float32, seqs [][]int32, starts []int, temperature float64) [][]float32 {
 	if temperature <= 0 {
 		temperature = 1
 	}
-	out := make([][]float32, len(seqs))
-	x, t, err := m.trunkPadded(seqs)
-	if err != nil || t == 0 {
-		return out, err
-	}
 	d, v := m.Config.DModel, m.Config.Vocab
-	// Gather the rows that predict a scored token, then one matrix product for the LM head.
-	var rows []int
-	for i, s := range seqs {
-		for j := max(starts[i], 1); j < len(s); j++ {
-			rows = append(rows, i*t+j-1)
-		}
-	}
-	h := make([]float32, len(rows)*d)
-	for k, r := range rows {
-		copy(h[k*d:(k+1)*d], x[r*d:(r+1)*d])
-	}
-	nn.LayerNorm(h, h, m.Params.Get("lnf.gain").Data, m.Params.Get("lnf.bias").Data, d)
-	logits := make([]float32, len(rows)*v)
-	matmulBias(logits, h, len(rows), m.Params.Get("lm.w"), m.Params.Get("lm.b"))
+	n := len(h) / d
+	logits := make([]float32, n*v)
+	matmulBias(logits, h, n, m.Params.Get("lm.w"), m.Params.Get("lm.b"))
 	inv := float32(1 / temperature)
+	out := make([][]float32, len(seqs))
 	k := 0
 	for i, s := range seqs {
 		for j := max(starts[i], 1); j < len(s); j++ {
@@ -347,5 +361,5 @@ func (m *Model) TokenLogProbs(seqs [][]int32, starts []int, temperature float64)
 			k++
 		}
 	}
-	return out, nil
+	return out
 }

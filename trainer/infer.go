@@ -121,30 +121,18 @@ func (m *Model) Rewards(seqs [][]int32) ([]float32, error) {
 // MeanLogProbs returns, for each sequence of a policy, the mean log-probability of its tokens
 // from position start[i] on, each predicted from those before it (the imitation score).
 func (m *Model) MeanLogProbs(seqs [][]int32, starts []int) ([]float32, error) {
-	if m.Config.Kind != KindPolicy {
-		return nil, fmt.Errorf("trainer: log-probabilities need a policy, this is a %s", m.Config.Kind)
+	lps, err := m.TokenLogProbs(seqs, starts, 1)
+	if err != nil {
+		return nil, err
 	}
-	x, t, err := m.trunkPadded(seqs)
-	if err != nil || t == 0 {
-		return make([]float32, len(seqs)), err
-	}
-	d, v := m.Config.DModel, m.Config.Vocab
-	h := make([]float32, d)
-	logits := make([]float32, v)
-	gain, bias := m.Params.Get("lnf.gain").Data, m.Params.Get("lnf.bias").Data
 	out := make([]float32, len(seqs))
-	for i, s := range seqs {
+	for i, lp := range lps {
 		var sum float64
-		n := 0
-		for j := max(starts[i], 1); j < len(s); j++ {
-			r := i*t + j - 1
-			nn.LayerNorm(h, x[r*d:(r+1)*d], gain, bias, d)
-			matmulBias(logits, h, 1, m.Params.Get("lm.w"), m.Params.Get("lm.b"))
-			sum += logSoftmaxAt(logits, s[j])
-			n++
+		for _, v := range lp {
+			sum += float64(v)
 		}
-		if n > 0 {
-			out[i] = float32(sum / float64(n))
+		if len(lp) > 0 {
+			out[i] = float32(sum / float64(len(lp)))
 		}
 	}
 	return out, nil

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prefstream/prefstream/schemas"
-	"github.com/prefstream/prefstream/trainer/nn"
 	"github.com/prefstream/prefstream/trainer/tokenizer"
 )
 
@@ -334,14 +333,13 @@ func meanStd(xs []float64) (float64, float64) {
 }
 
 // policyEval returns, for each sequence, the log-probability of each token from start on and
-// the value of the state before it, in one forward pass.
+// the value of the state before it, from one pass through the trunk.
 func (m *Model) policyEval(seqs [][]int32, starts []int, temperature float64) (logprobs, values [][]float32, err error) {
-	logprobs, err = m.TokenLogProbs(seqs, starts, temperature)
+	h, err := m.predictingRows(seqs, starts)
 	if err != nil {
 		return nil, nil, err
 	}
-	values, err = m.Values(seqs, starts)
-	return logprobs, values, err
+	return m.logProbsAt(h, seqs, starts, temperature), m.valuesAt(h, seqs, starts), nil
 }
 
 // Values returns the value head's estimate at the state before each token from start on.
@@ -349,22 +347,25 @@ func (m *Model) Values(seqs [][]int32, starts []int) ([][]float32, error) {
 	if m.Config.Kind != KindPolicy {
 		return nil, fmt.Errorf("trainer: values need a policy, this is a %s", m.Config.Kind)
 	}
-	out := make([][]float32, len(seqs))
-	x, t, err := m.trunkPadded(seqs)
-	if err != nil || t == 0 {
-		return out, err
+	h, err := m.predictingRows(seqs, starts)
+	if err != nil {
+		return nil, err
 	}
-	d := m.Config.DModel
-	h := make([]float32, d)
-	v := make([]float32, 1)
-	gain, bias := m.Params.Get("lnf.gain").Data, m.Params.Get("lnf.bias").Data
+	return m.valuesAt(h, seqs, starts), nil
+}
+
+// valuesAt applies the value head to the predicting rows h.
+func (m *Model) valuesAt(h []float32, seqs [][]int32, starts []int) [][]float32 {
+	n := len(h) / m.Config.DModel
+	v := make([]float32, n)
+	matmulBias(v, h, n, m.Params.Get("value.w"), m.Params.Get("value.b"))
+	out := make([][]float32, len(seqs))
+	k := 0
 	for i, s := range seqs {
 		for j := max(starts[i], 1); j < len(s); j++ {
-			r := i*t + j - 1
-			nn.LayerNorm(h, x[r*d:(r+1)*d], gain, bias, d)
-			matmulBias(v, h, 1, m.Params.Get("value.w"), m.Params.Get("value.b"))
-			out[i] = append(out[i], v[0])
+			out[i] = append(out[i], v[k])
+			k++
 		}
 	}
-	return out, nil
+	return out
 }
