@@ -48,12 +48,13 @@ func (o Objective) Kind() string {
 	return KindPM
 }
 
-// sequencesPerPair is how many samples one pair becomes.
-func (o Objective) sequencesPerPair() int {
-	switch o {
-	case Binarized:
+// sequencesPerPair is how many samples one pair becomes for a model scoring as scoring: four
+// labelled ones (good and bad of each side) when binarized or compared by label contrast.
+func (o Objective) sequencesPerPair(scoring string) int {
+	switch {
+	case o == Binarized, o == Ranked && scoring == ScoringLabelContrast:
 		return 4
-	case Imitation:
+	case o == Imitation:
 		return 1
 	default:
 		return 2
@@ -121,11 +122,7 @@ func NewStepper(m *Model, tok *tokenizer.Tokenizer, obj Objective, batch int, lr
 		h = headLM
 	}
 	m.Config.Scoring = obj.scoring(m.Config.Scoring)
-	perPair := obj.sequencesPerPair()
-	if obj == Ranked && m.Config.Scoring == ScoringLabelContrast {
-		perPair = 4
-	}
-	seqs := batch * perPair
+	seqs := batch * obj.sequencesPerPair(m.Config.Scoring)
 	gr, err := newGraph(m, seqs, m.Config.Context, h)
 	if err != nil {
 		return nil, err
