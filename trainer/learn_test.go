@@ -2,7 +2,6 @@ package trainer
 
 import (
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"testing"
 
@@ -99,5 +98,4 @@ func TestLearnsPlantedRule(t *testing.T) {
 			}
 		})
 	}
-	_ = slices.Max[[]int]
 }

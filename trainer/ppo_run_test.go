@@ -12,7 +12,6 @@ import (
 	"github.com/prefstream/prefstream/internal/lake"
 	"github.com/prefstream/prefstream/internal/registry"
 	"github.com/prefstream/prefstream/schemas"
-	"github.com/prefstream/prefstream/trainer/tokenizer"
 )
 
 func publishCheckpoint(t *testing.T, ctx context.Context, reg *registry.Registry, name string, ck *Checkpoint) registry.Entry {
@@ -136,7 +135,6 @@ func TestPPORunResumesWithEveryTrajectoryUsedOnce(t *testing.T) {
 	if reason := msg.Header.Get(schemas.HeaderReason); reason == "" {
 		t.Fatalf("dead letter without a reason: %v", msg.Header)
 	}
-	_ = tokenizer.Pad
 }
 
 // Offline PPO: a recorded run in the lake is learnt from, and a restart continues after the
