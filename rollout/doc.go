@@ -10,6 +10,7 @@
 //     policy names others. A new version is fetched, checked (sha256 and size, checkpoint format,
 //     kinds, tokenizers, context sizes) and built off the sampling path, then swapped in between
 //     two batches; one that fails is logged with the reason and the worker keeps the one it has.
+//     Workers given one ModelCache load each version once between them and share its weights.
 //   - takes prompts from PROMPTS (prompts.> or --prompts) through the durable pull consumer
 //     "rollout-R", which all the run's workers share, one message at a time, with explicit acks,
 //     heartbeats (InProgress) while it works on a message, and its own count of deliveries: a

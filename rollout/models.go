@@ -90,7 +90,7 @@ func (w *Worker) load(ctx context.Context, e registry.Entry, cur *modelSet) (*mo
 		return nil, fmt.Errorf("rollout: %s: the labels %q and %q must name the preference model and the reference policy (have %v)",
 			e.Ref(), LabelPM, LabelReference, e.Labels)
 	}
-	ck, pe, err := loadCheckpoint(ctx, w.reg, e.Ref())
+	ck, pe, err := w.models.checkpoint(ctx, w.reg, e.Ref())
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (w *Worker) load(ctx context.Context, e registry.Entry, cur *modelSet) (*mo
 	if cur != nil && cur.reference.Ref() == refEntry.Ref() {
 		set.reference, set.models.Reference = cur.reference, cur.models.Reference
 	} else {
-		rck, re, err := loadCheckpoint(ctx, w.reg, refEntry.Ref())
+		rck, re, err := w.models.checkpoint(ctx, w.reg, refEntry.Ref())
 		if err != nil {
 			return nil, fmt.Errorf("rollout: %s: reference: %w", e.Ref(), err)
 		}
@@ -135,7 +135,7 @@ func (w *Worker) load(ctx context.Context, e registry.Entry, cur *modelSet) (*mo
 	if cur != nil && cur.pm.Ref() == pmEntry.Ref() {
 		set.pm, set.models.PM = cur.pm, cur.models.PM
 	} else {
-		pck, pme, err := loadCheckpoint(ctx, w.reg, pmEntry.Ref())
+		pck, pme, err := w.models.checkpoint(ctx, w.reg, pmEntry.Ref())
 		if err != nil {
 			return nil, fmt.Errorf("rollout: %s: preference model: %w", e.Ref(), err)
 		}

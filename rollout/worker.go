@@ -80,7 +80,10 @@ type Options struct {
 	// dropped, by the time the trainer reached them. Default DefaultMaxAhead; negative: no
 	// limit. Without a trainer consumer for the run, workers never wait.
 	MaxAhead int
-	Log      *zap.Logger
+	// Models, if set, is shared with the other workers of this process: each model version is
+	// loaded once and its weights are shared. Default: the worker's own.
+	Models *ModelCache
+	Log    *zap.Logger
 	// OnBatch, if set, is called after each batch is stored, from the sampling goroutine.
 	OnBatch func(BatchReport)
 	// OnSwitch, if set, is called when a policy version is installed, from the loading goroutine.
@@ -240,8 +243,10 @@ type Worker struct {
 	reg *registry.Registry
 	o   Options
 	log *zap.Logger
-	m   metrics
-	cur atomic.Pointer[modelSet]
+	// models is o.Models or the worker's own cache.
+	models *ModelCache
+	m      metrics
+	cur    atomic.Pointer[modelSet]
 	// ready is closed when the first policy is installed.
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -258,8 +263,11 @@ func New(js jetstream.JetStream, reg *registry.Registry, o Options) (*Worker, er
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
-	w := &Worker{js: js, reg: reg, o: o, ready: make(chan struct{}),
+	w := &Worker{js: js, reg: reg, o: o, ready: make(chan struct{}), models: o.Models,
 		log: o.Log.With(zap.String("run", o.Run), zap.String("worker", o.Worker))}
+	if w.models == nil {
+		w.models = NewModelCache(DefaultCacheModels)
+	}
 	w.m = newMetrics(o.Run, o.Worker)
 	return w, nil
 }

@@ -35,6 +35,7 @@ type benchRolloutFlags struct {
 	threads                            int
 	python, reference                  string
 	skipGenerate, skipSwitch, skipBusy bool
+	ownCaches                          bool
 }
 
 func newBenchRolloutCmd() *cobra.Command {
@@ -53,7 +54,9 @@ func newBenchRolloutCmd() *cobra.Command {
    the ratio. Goal: at least 5x the PyTorch reference.
 
 2. Policy switch, for each of --presets: an embedded server, --workers workers (the real worker
-   loop, in this process, each with its own NATS connection) following policy-bench. For
+   loop, in this process, each with its own NATS connection) following policy-bench and sharing
+   one model cache, as the workers of 'prefstream rollout --workers N' do (--own-caches: each
+   worker fetches and decodes its own copy, as separate processes on one machine do). For
    --versions new versions in turn: the time from the start of the publish until every worker
    has fetched, verified and installed the version (its next batch samples with it), beside the
    raw Object Store put+get of the same number of bytes (registry.RawPutGet, same chunk size);
@@ -82,6 +85,7 @@ func newBenchRolloutCmd() *cobra.Command {
 	fl.BoolVar(&f.skipGenerate, "skip-generate", false, "skip the sampling-speed measurement")
 	fl.BoolVar(&f.skipSwitch, "skip-switch", false, "skip the policy-switch measurement")
 	fl.BoolVar(&f.skipBusy, "skip-busy", false, "skip the policy switch with busy workers")
+	fl.BoolVar(&f.ownCaches, "own-caches", false, "policy switch: each worker loads its own copy of each model (as one process per worker does)")
 	return cmd
 }
 
@@ -99,8 +103,12 @@ func benchRollout(ctx context.Context, out io.Writer, f benchRolloutFlags) error
 	if f.skipSwitch {
 		return nil
 	}
-	fmt.Fprintf(out, "policy switch: %d workers (the worker loop in this process, one NATS connection each), embedded server, median of %d versions\n",
-		f.workers, f.versions)
+	sharing := "sharing one model cache, as in 'rollout --workers N'"
+	if f.ownCaches {
+		sharing = "each loading its own copy, as one process per worker"
+	}
+	fmt.Fprintf(out, "policy switch: %d workers (the worker loop in this process, one NATS connection each, %s), embedded server, median of %d versions\n",
+		f.workers, sharing, f.versions)
 	fmt.Fprintf(out, "  %-6s %11s %12s %9s %14s %7s %17s   %s\n", "preset", "checkpoint", "raw put+get", "publish", "all switched", "ratio",
 		fmt.Sprintf("raw put+%d gets", f.workers), "busy: all sampling with it")
 	tok, err := benchTokenizer()
@@ -273,6 +281,10 @@ func benchRolloutSwitch(ctx context.Context, tok *tokenizer.Tokenizer, preset st
 		}
 	}
 	wctx, stop := context.WithCancel(ctx)
+	var cache *rollout.ModelCache
+	if !f.ownCaches {
+		cache = rollout.NewModelCache(rollout.DefaultCacheModels)
+	}
 	var running sync.WaitGroup
 	var conns []*nats.Conn
 	defer func() {
@@ -293,7 +305,7 @@ func benchRolloutSwitch(ctx context.Context, tok *tokenizer.Tokenizer, preset st
 			return res, err
 		}
 		w, err := rollout.New(wjs, wreg, rollout.Options{Run: "bench", Worker: "bench-" + strconv.Itoa(i), Batch: f.batch,
-			Sampling: trainer.Sampling{MaxNew: f.maxNew},
+			Sampling: trainer.Sampling{MaxNew: f.maxNew}, Models: cache,
 			OnSwitch: func(s rollout.SwitchReport) { send(switches, benchEvent{i, s.Policy.Version, s.At, s.Load}) },
 			OnBatch:  func(b rollout.BatchReport) { send(batches, benchEvent{i, b.PolicyVersion, b.Started, b.Took}) }})
 		if err != nil {

@@ -61,9 +61,10 @@ func demoRLHF(ctx context.Context, g *globals, out io.Writer, dir, lakeDir strin
 	defer stopWorkers()
 	var wg sync.WaitGroup
 	workerErr := make(chan error, o.workers)
+	cache := rollout.NewModelCache(rollout.DefaultCacheModels)
 	for i := range o.workers {
 		w, err := rollout.New(b.JS, reg, rollout.Options{Run: run, Worker: fmt.Sprintf("demo-%d", i+1), Batch: 8, Seed: uint64(i + 1),
-			Sampling: trainer.Sampling{Temperature: 1, TopP: 1, MaxNew: o.maxNew}, MaxAhead: 3, Log: zap.NewNop()})
+			Sampling: trainer.Sampling{Temperature: 1, TopP: 1, MaxNew: o.maxNew}, MaxAhead: 3, Models: cache, Log: zap.NewNop()})
 		if err != nil {
 			return err
 		}

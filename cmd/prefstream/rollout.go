@@ -1,8 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +18,7 @@ import (
 
 func newRolloutCmd(g *globals) *cobra.Command {
 	var o rollout.Options
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "rollout --run NAME",
 		Short: "Sample responses with the newest policy of an RLHF run and publish trajectories (long-running)",
@@ -32,6 +39,9 @@ its trajectories are stored: if a worker dies, its message goes to another worke
 --ack-wait and each prompt still yields exactly one trajectory (give every worker of a run the
 same --batch). A message that was delivered --max-deliver times is dead-lettered.
 
+--workers N runs N workers in this process (named WORKER-1 ... WORKER-N). They share one copy
+of each model: a new version is fetched, verified and decoded once for all of them.
+
 Runs until SIGINT/SIGTERM, or with --until-idle until no prompt arrived for that long, then
 prints its totals. --metrics-addr serves prefstream_rollout_* metrics (batches, trajectories,
 tokens, tokens/s, policy version, load time, load failures, dead letters).`,
@@ -42,6 +52,9 @@ tokens, tokens/s, policy version, load time, load failures, dead letters).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkRolloutFlags(cmd, &o); err != nil {
 				return err
+			}
+			if workers < 1 {
+				return fmt.Errorf("rollout: --workers %d: want at least 1", workers)
 			}
 			ctx := cmd.Context()
 			b, err := g.connect(ctx, "rollout")
@@ -57,13 +70,7 @@ tokens, tokens/s, policy version, load time, load failures, dead letters).`,
 				return err
 			}
 			o.Log = g.log
-			w, err := rollout.New(b.JS, reg, o)
-			if err != nil {
-				return err
-			}
-			err = w.Run(ctx)
-			printRolloutStats(cmd.OutOrStdout(), w.Options(), w.Stats())
-			return ignoreCanceled(err)
+			return runRolloutWorkers(ctx, cmd.OutOrStdout(), b.JS, reg, o, workers)
 		},
 	}
 	f := cmd.Flags()
@@ -78,8 +85,49 @@ tokens, tokens/s, policy version, load time, load failures, dead letters).`,
 	f.DurationVar(&o.AckWait, "ack-wait", rollout.DefaultAckWait, "how long a dead worker's prompt message waits before another worker gets it")
 	f.IntVar(&o.MaxDeliver, "max-deliver", rollout.DefaultMaxDeliver, "attempts at a prompt message before it is dead-lettered")
 	f.DurationVar(&o.UntilIdle, "until-idle", 0, "exit once no prompt arrived for this long (0: run until stopped)")
+	f.IntVar(&workers, "workers", 1, "workers in this process, sharing the loaded models")
 	f.IntVar(&o.MaxAhead, "max-ahead", rollout.DefaultMaxAhead, "take no prompts while the trainer has more than this many trajectory batches waiting (negative: no limit)")
 	return cmd
+}
+
+// runRolloutWorkers runs n workers sharing one model cache until they stop, then prints each
+// one's totals; it returns the first error.
+func runRolloutWorkers(ctx context.Context, out io.Writer, js jetstream.JetStream, reg *registry.Registry, o rollout.Options, n int) error {
+	if o.Worker == "" {
+		o.Worker = rollout.DefaultWorkerName()
+	}
+	o.Models = rollout.NewModelCache(rollout.DefaultCacheModels)
+	ws := make([]*rollout.Worker, n)
+	for i := range ws {
+		wo := o
+		if n > 1 {
+			wo.Worker = o.Worker + "-" + strconv.Itoa(i+1)
+		}
+		w, err := rollout.New(js, reg, wo)
+		if err != nil {
+			return err
+		}
+		ws[i] = w
+	}
+	// One worker failing stops the others: the process exits and its supervisor restarts it.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errs := make([]error, n)
+	var done sync.WaitGroup
+	for i, w := range ws {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			if errs[i] = ignoreCanceled(w.Run(ctx)); errs[i] != nil {
+				stop()
+			}
+		}()
+	}
+	done.Wait()
+	for _, w := range ws {
+		printRolloutStats(out, w.Options(), w.Stats())
+	}
+	return errors.Join(errs...)
 }
 
 // checkRolloutFlags refuses values the library would take as "use the default".

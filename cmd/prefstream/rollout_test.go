@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,7 @@ func TestRolloutFlagsAreChecked(t *testing.T) {
 		{[]string{"rollout", "--run", "r", "--ack-wait", "10ms"}, "ack wait"},
 		{[]string{"rollout", "--run", "r", "--prompts", "pairs.>"}, "want prompts.>"},
 		{[]string{"rollout", "--run", "r", "extra"}, "unknown command"},
+		{[]string{"rollout", "--run", "r", "--workers", "0"}, "--workers 0"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -66,7 +69,7 @@ func TestRolloutFlagsAreChecked(t *testing.T) {
 	}
 }
 
-// The command samples every prompt once with the run's policy and prints its totals.
+// The command's two workers sample every prompt once with the run's policy and print their totals.
 func TestRolloutCommand(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "js")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -121,14 +124,20 @@ func TestRolloutCommand(t *testing.T) {
 	}
 	b.Close()
 
-	out, err := rolloutCLI(t, "--data-dir", dataDir, "rollout", "--run", "cli", "--worker", "w-cli", "--batch", "4",
+	out, err := rolloutCLI(t, "--data-dir", dataDir, "rollout", "--run", "cli", "--worker", "w-cli", "--workers", "2", "--batch", "4",
 		"--max-new", "6", "--temperature", "0.8", "--until-idle", "1s")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	want := "rollout cli, worker w-cli: 12 trajectories"
-	if !strings.Contains(out, want) || !strings.Contains(out, "from 3 prompt messages") || !strings.Contains(out, "policy version 1") {
-		t.Fatalf("printed %q, want %q, 3 messages, version 1", out, want)
+	printed := regexp.MustCompile(`rollout cli, worker (w-cli-[12]): (\d+) trajectories .* (\d+) prompt messages; .* policy version 1;`).FindAllStringSubmatch(out, -1)
+	trajectories, messages := 0, 0
+	for _, m := range printed {
+		n, _ := strconv.Atoi(m[2])
+		k, _ := strconv.Atoi(m[3])
+		trajectories, messages = trajectories+n, messages+k
+	}
+	if len(printed) != 2 || printed[0][1] == printed[1][1] || trajectories != 12 || messages != 3 {
+		t.Fatalf("printed %q: want the totals of workers w-cli-1 and w-cli-2, 12 trajectories from 3 messages, version 1", out)
 	}
 
 	b, err = bus.Connect(ctx, bus.Config{DataDir: dataDir})
@@ -155,7 +164,7 @@ func TestRolloutCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tr := range trajs {
-			if err := tr.Validate(); err != nil || tr.Worker != "w-cli" || tr.PolicyVersion != 1 || tr.Temperature != 0.8 || len(tr.ResponseTokens) > 6 {
+			if err := tr.Validate(); err != nil || !strings.HasPrefix(tr.Worker, "w-cli-") || tr.PolicyVersion != 1 || tr.Temperature != 0.8 || len(tr.ResponseTokens) > 6 {
 				t.Fatalf("trajectory %+v: %v", tr, err)
 			}
 			seen[tr.PromptID] = true

@@ -1,0 +1,67 @@
+package rollout
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prefstream/prefstream/trainer"
+)
+
+// Workers sharing a ModelCache switch to each version with one copy of its weights, and the
+// cache keeps no more models than its capacity.
+func TestWorkersShareLoadedModels(t *testing.T) {
+	c := newCluster(t)
+	ctx := testContext(t)
+	const run = "cache"
+	cache := NewModelCache(3)
+	var installed atomic.Int32
+	var workers []*Worker
+	for _, name := range []string{"w1", "w2", "w3"} {
+		w, _ := c.worker(Options{Run: run, Worker: name, Models: cache, Sampling: trainer.Sampling{MaxNew: 12},
+			OnSwitch: func(SwitchReport) { installed.Add(1) }})
+		workers = append(workers, w)
+		start(ctx, w)
+	}
+	labels := c.baseModels(run)
+	for v := 1; v <= 3; v++ {
+		c.publishPolicy(run, c.model(trainer.KindPolicy, uint64(10+v)), labels)
+		waitFor(t, 20*time.Second, "every worker to install the version", func() bool { return installed.Load() == int32(3*v) })
+		first := workers[0].cur.Load()
+		if first.policy.Version != v {
+			t.Fatalf("worker 1 uses version %d, want %d", first.policy.Version, v)
+		}
+		for i, w := range workers[1:] {
+			set := w.cur.Load()
+			if set.models.Policy != first.models.Policy || set.models.Reference != first.models.Reference ||
+				set.models.PM.Model != first.models.PM.Model {
+				t.Fatalf("version %d: worker %d loaded its own copy of a model", v, i+2)
+			}
+		}
+		cache.mu.Lock()
+		held, order := len(cache.loads), len(cache.order)
+		cache.mu.Unlock()
+		if held > 3 || held != order {
+			t.Fatalf("version %d: the cache holds %d models (%d in its order), capacity 3", v, held, order)
+		}
+	}
+}
+
+// Workers without a shared cache each load their own copy.
+func TestWorkersWithoutACacheLoadTheirOwn(t *testing.T) {
+	c := newCluster(t)
+	ctx := testContext(t)
+	const run = "nocache"
+	var installed atomic.Int32
+	var workers []*Worker
+	for _, name := range []string{"w1", "w2"} {
+		w, _ := c.worker(Options{Run: run, Worker: name, Sampling: trainer.Sampling{MaxNew: 12}, OnSwitch: func(SwitchReport) { installed.Add(1) }})
+		workers = append(workers, w)
+		start(ctx, w)
+	}
+	c.publishPolicy(run, c.model(trainer.KindPolicy, 10), c.baseModels(run))
+	waitFor(t, 20*time.Second, "both workers to install the policy", func() bool { return installed.Load() == 2 })
+	if workers[0].cur.Load().models.Policy == workers[1].cur.Load().models.Policy {
+		t.Fatal("two workers without a shared cache share a model")
+	}
+}
