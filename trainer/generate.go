@@ -222,11 +222,7 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 			for _, v := range sc {
 				mx = max(mx, v)
 			}
-			var sum float32
-			for j := range sc {
-				sc[j] = nn.Expf(sc[j] - mx)
-				sum += sc[j]
-			}
+			sum := float32(nn.ExpSum(sc, sc, 1, mx))
 			out := st.a[i*d+head*hd : i*d+(head+1)*hd]
 			blas32.Gemv(blas.Trans, 1/sum, rows(cache.v[l]), blas32.Vector{N: n, Inc: 1, Data: sc}, 0, blas32.Vector{N: hd, Inc: 1, Data: out})
 		})
@@ -241,19 +237,49 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 	return st.x
 }
 
+// drawFrom returns the first i at which probs[0] + ... + probs[i] reaches u, skipping whole
+// blocks of 16 by their sums (a running total is one long chain of dependent additions). When
+// rounding leaves u above the total, it returns the last token with any probability.
+func drawFrom(probs []float32, u float64) int {
+	i := 0
+	for ; i+16 <= len(probs); i += 16 {
+		p := probs[i : i+16 : i+16]
+		block := float64(((p[0]+p[1])+(p[2]+p[3]))+((p[4]+p[5])+(p[6]+p[7]))) +
+			float64(((p[8]+p[9])+(p[10]+p[11]))+((p[12]+p[13])+(p[14]+p[15])))
+		if u <= block {
+			break
+		}
+		u -= block
+	}
+	for ; i < len(probs); i++ {
+		if u -= float64(probs[i]); u <= 0 {
+			return i
+		}
+	}
+	last := len(probs) - 1
+	for last > 0 && probs[last] == 0 {
+		last--
+	}
+	return last
+}
+
+// maxOf is the largest of xs (not empty).
+func maxOf(xs []float32) float32 {
+	m := xs[0]
+	for _, x := range xs[1:] {
+		if x > m {
+			m = x
+		}
+	}
+	return m
+}
+
 // sample draws a token from softmax(logits / temperature), restricted to the top-p nucleus,
 // and returns it with its log-probability under the tempered distribution.
 func sample(logits []float32, s Sampling, rng *rand.Rand, probs []float32) (int32, float32) {
 	inv := float32(1 / s.Temperature)
-	mx := float32(math.Inf(-1))
-	for _, v := range logits {
-		mx = max(mx, v*inv)
-	}
-	var sum float64
-	for i, v := range logits {
-		probs[i] = nn.Expf(v*inv - mx)
-		sum += float64(probs[i])
-	}
+	mx := maxOf(logits) * inv // inv > 0: the largest scaled logit
+	sum := nn.ExpSum(probs, logits, inv, mx)
 	logZ := float64(mx) + math.Log(sum)
 	chosen := -1
 	if s.TopP < 1 {
@@ -291,17 +317,7 @@ func sample(logits []float32, s Sampling, rng *rand.Rand, probs []float32) (int3
 			chosen = idx[n-1]
 		}
 	} else {
-		u := rng.Float64() * sum
-		for i, p := range probs {
-			u -= float64(p)
-			if u <= 0 {
-				chosen = i
-				break
-			}
-		}
-		if chosen < 0 {
-			chosen = len(probs) - 1
-		}
+		chosen = drawFrom(probs, rng.Float64()*sum)
 	}
 	return int32(chosen), float32(float64(logits[chosen]*inv) - logZ)
 }

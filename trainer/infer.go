@@ -140,13 +140,7 @@ func (m *Model) MeanLogProbs(seqs [][]int32, starts []int) ([]float32, error) {
 
 // logSoftmaxAt is log softmax(logits)[k].
 func logSoftmaxAt(logits []float32, k int32) float64 {
-	mx := logits[0]
-	for _, v := range logits {
-		mx = max(mx, v)
-	}
-	var sum float64
-	for _, v := range logits {
-		sum += float64(nn.Expf(v - mx))
-	}
+	mx := maxOf(logits)
+	sum := nn.ExpSum(nil, logits, 1, mx)
 	return float64(logits[k]-mx) - math.Log(sum)
 }

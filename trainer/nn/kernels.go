@@ -78,20 +78,40 @@ const geluK = 0.7978845608028654 // sqrt(2/pi)
 // exponential per element.
 func Gelu(y, x []float32) {
 	parallelRows(len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := x[i]
-			y[i] = v / (1 + Expf(-2*geluK*(v+0.044715*v*v*v)))
+		var e [geluBlock]float32
+		for ; lo < hi; lo += geluBlock {
+			xs := x[lo:min(lo+geluBlock, hi)]
+			expMinus2U(e[:len(xs)], xs)
+			for i, v := range xs {
+				y[lo+i] = v / (1 + e[i])
+			}
 		}
 	})
+}
+
+// geluBlock is how many elements Gelu and GeluGrad take at a time (their exponentials are
+// computed eight at a time into a block on the stack).
+const geluBlock = 256
+
+// expMinus2U sets e[i] = exp(-2u(x[i])), u(x) = sqrt(2/pi) (x + 0.044715 x^3).
+func expMinus2U(e, x []float32) {
+	for i, v := range x {
+		e[i] = -2 * geluK * (v + 0.044715*v*v*v)
+	}
+	ExpSum(e, e, 1, 0)
 }
 
 // GeluGrad writes dx = gy * gelu'(x): with s = sigmoid(2u), gelu' = s + 2 x s (1 - s) u'.
 func GeluGrad(dx, x, gy []float32) {
 	parallelRows(len(x), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			v := x[i]
-			s := 1 / (1 + Expf(-2*geluK*(v+0.044715*v*v*v)))
-			dx[i] = gy[i] * (s + 2*v*s*(1-s)*geluK*(1+3*0.044715*v*v))
+		var e [geluBlock]float32
+		for ; lo < hi; lo += geluBlock {
+			xs := x[lo:min(lo+geluBlock, hi)]
+			expMinus2U(e[:len(xs)], xs)
+			for i, v := range xs {
+				s := 1 / (1 + e[i])
+				dx[lo+i] = gy[lo+i] * (s + 2*v*s*(1-s)*geluK*(1+3*0.044715*v*v))
+			}
 		}
 	})
 }
@@ -166,13 +186,7 @@ func causalSoftmax(p []float32, q, k blas32.General, t int, scale float32) blas3
 		for _, v := range row[1 : i+1] {
 			mx = max(mx, v)
 		}
-		var sum float32
-		for j := 0; j <= i; j++ {
-			e := Expf(row[j] - mx)
-			row[j] = e
-			sum += e
-		}
-		inv := 1 / sum
+		inv := float32(1 / ExpSum(row[:i+1], row[:i+1], 1, mx))
 		for j := 0; j <= i; j++ {
 			row[j] *= inv
 		}

@@ -1,0 +1,159 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// The FMA Sgemm gives gonum's results, to float32 rounding, for every shape, stride, alpha and
+// beta, with columns and rows that are not multiples of the kernels' blocks; beta 0 never reads C.
+func TestSgemmMatchesGonum(t *testing.T) {
+	if !hasFMA {
+		t.Skip("no AVX2/FMA kernels in this build or on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = rng.Float32()*2 - 1
+		}
+		return s
+	}
+	type shape struct {
+		m, n, k, pad int
+		alpha, beta  float32
+	}
+	shapes := []shape{
+		{1, 16, 1, 0, 1, 0}, {4, 16, 1, 0, 1, 0}, {8, 384, 128, 0, 1, 0}, {8, 4096, 128, 0, 1, 0},
+		{3, 17, 5, 0, 1, 0}, {5, 31, 7, 3, 0.5, 0}, {7, 48, 64, 1, 1, 1}, {13, 40, 70, 2, -2, 0.25},
+		{67, 33, 9, 0, 1, -0.5}, {130, 64, 512, 5, 1, 0}, {4, 16, 0, 0, 1, 0.5}, {2, 8, 3, 0, 1, 0},
+	}
+	for range 40 {
+		shapes = append(shapes, shape{1 + rng.IntN(70), 1 + rng.IntN(80), rng.IntN(90), rng.IntN(4), float32(rng.NormFloat64()), float32(rng.IntN(3)) * 0.5})
+	}
+	for _, s := range shapes {
+		t.Run(fmt.Sprintf("%dx%dx%d+%d/%g/%g", s.m, s.n, s.k, s.pad, s.alpha, s.beta), func(t *testing.T) {
+			lda, ldb, ldc := max(s.k, 1)+s.pad, s.n+s.pad, s.n+2*s.pad
+			a, b := fill(s.m*lda), fill(max(s.k, 1)*ldb)
+			c := fill(s.m * ldc)
+			if s.beta == 0 {
+				for i := range c {
+					c[i] = float32(math.NaN())
+				}
+			}
+			want := append([]float32(nil), c...)
+			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, want, ldc)
+			fmaBLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, c, ldc)
+			for i := range s.m {
+				for j := range ldc {
+					g, w := c[i*ldc+j], want[i*ldc+j]
+					if j >= s.n {
+						if !(g == w || (g != g && w != w)) {
+							t.Fatalf("C[%d][%d] beyond the %d columns changed: %v, was %v", i, j, s.n, g, w)
+						}
+						continue
+					}
+					if tol := 1e-5 * float32(1+s.k) * (1 + abs32(s.alpha)); !(abs32(g-w) <= tol) {
+						t.Fatalf("C[%d][%d] = %v, gonum %v", i, j, g, w)
+					}
+				}
+			}
+		})
+	}
+}
+
+func abs32(x float32) float32 { return float32(math.Abs(float64(x))) }
+
+// A short operand is refused as gonum refuses it.
+func TestSgemmShortOperandPanics(t *testing.T) {
+	if !hasFMA {
+		t.Skip("no AVX2/FMA kernels in this build or on this CPU")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("a short B did not panic")
+		}
+	}()
+	a, b, c := make([]float32, 4*8), make([]float32, 8*16-1), make([]float32, 4*16)
+	fmaBLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, 4, 16, 8, 1, a, 8, b, 16, 0, c, 16)
+}
+
+// The decode-step products of the tiny policy (batch 8): FMA kernels beside gonum's Sgemm.
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range []struct{ m, n, k int }{{8, 384, 128}, {8, 4096, 128}, {512, 384, 128}} {
+		rng := rand.New(rand.NewPCG(3, 4))
+		a, w, c := make([]float32, s.m*s.k), make([]float32, s.k*s.n), make([]float32, s.m*s.n)
+		for _, x := range [][]float32{a, w} {
+			for i := range x {
+				x[i] = rng.Float32() - 0.5 // gonum skips the zeros of A
+			}
+		}
+		for name, impl := range map[string]blas.Float32{"gonum": gonum.Implementation{}, "fma": fmaBLAS{}} {
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, s.m, s.n, s.k), func(b *testing.B) {
+				for b.Loop() {
+					impl.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, 1, a, s.k, w, s.n, 0, c, s.n)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// ExpSum gives Expf's values and their sum, for lengths around the vector width, dst or not.
+func TestExpSumMatchesExpf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 33, 4096, 4099} {
+		for _, scale := range []float32{1, 0.7, 2} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64() * 30)
+			}
+			src = append(src, 100, -100, -87.4, 88.7, 0)[:n]
+			shift := float32(rng.NormFloat64() * 10)
+			dst := make([]float32, n)
+			sum := ExpSum(dst, src, scale, shift)
+			var want float64
+			for i, x := range src {
+				w := Expf(max(x*scale-shift, -87.33654))
+				want += float64(w)
+				// The vector kernel rounds x*scale-shift once (FMA): an ulp of the argument more.
+				tol := float64(w) * (4e-7 + 1.2e-7*(math.Abs(float64(x*scale))+math.Abs(float64(shift))))
+				if d := math.Abs(float64(dst[i] - w)); !(d <= tol) && !(math.IsInf(float64(w), 1) && math.IsInf(float64(dst[i]), 1)) {
+					t.Fatalf("n %d: exp(%v*%v-%v) = %v, Expf %v", n, x, scale, shift, dst[i], w)
+				}
+			}
+			if only := ExpSum(nil, src, scale, shift); only != sum {
+				t.Fatalf("n %d: the sum alone %v, with dst %v", n, only, sum)
+			}
+			if !(math.Abs(sum-want) <= 1e-5*want) && !(math.IsInf(sum, 1) && math.IsInf(want, 1)) {
+				t.Fatalf("n %d: sum %v, want %v", n, sum, want)
+			}
+		}
+	}
+}
+
+func BenchmarkExpSum(b *testing.B) {
+	src, dst := make([]float32, 4096), make([]float32, 4096)
+	for i := range src {
+		src[i] = float32(i%97) - 90
+	}
+	b.Run("ExpSum", func(b *testing.B) {
+		for b.Loop() {
+			ExpSum(dst, src, 1, 3)
+		}
+	})
+	b.Run("Expf", func(b *testing.B) {
+		for b.Loop() {
+			var s float64
+			for i, x := range src {
+				dst[i] = Expf(x - 3)
+				s += float64(dst[i])
+			}
+		}
+	})
+}
