@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 
 	"github.com/prefstream/prefstream/trainer/nn"
+	"github.com/prefstream/prefstream/trainer/nn/vec"
 	"github.com/prefstream/prefstream/trainer/tokenizer"
 )
 
@@ -222,7 +223,7 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 			for _, v := range sc {
 				mx = max(mx, v)
 			}
-			sum := float32(nn.ExpSum(sc, sc, 1, mx))
+			sum := float32(vec.ExpSum(sc, sc, 1, mx))
 			out := st.a[i*d+head*hd : i*d+(head+1)*hd]
 			blas32.Gemv(blas.Trans, 1/sum, rows(cache.v[l]), blas32.Vector{N: n, Inc: 1, Data: sc}, 0, blas32.Vector{N: hd, Inc: 1, Data: out})
 		})
@@ -279,7 +280,7 @@ func maxOf(xs []float32) float32 {
 func sample(logits []float32, s Sampling, rng *rand.Rand, probs []float32) (int32, float32) {
 	inv := float32(1 / s.Temperature)
 	mx := maxOf(logits) * inv // inv > 0: the largest scaled logit
-	sum := nn.ExpSum(probs, logits, inv, mx)
+	sum := vec.ExpSum(probs, logits, inv, mx)
 	logZ := float64(mx) + math.Log(sum)
 	chosen := -1
 	if s.TopP < 1 {

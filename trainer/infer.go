@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/prefstream/prefstream/trainer/nn"
+	"github.com/prefstream/prefstream/trainer/nn/vec"
 	"github.com/prefstream/prefstream/trainer/tokenizer"
 )
 
@@ -141,6 +142,6 @@ func (m *Model) MeanLogProbs(seqs [][]int32, starts []int) ([]float32, error) {
 // logSoftmaxAt is log softmax(logits)[k].
 func logSoftmaxAt(logits []float32, k int32) float64 {
 	mx := maxOf(logits)
-	sum := nn.ExpSum(nil, logits, 1, mx)
+	sum := vec.ExpSum(nil, logits, 1, mx)
 	return float64(logits[k]-mx) - math.Log(sum)
 }

@@ -1,6 +1,10 @@
 package nn
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/prefstream/prefstream/trainer/nn/vec"
+)
 
 func BenchmarkExpf(b *testing.B) {
 	xs := make([]float32, 4096)
@@ -11,7 +15,7 @@ func BenchmarkExpf(b *testing.B) {
 	var sink float32
 	for range b.N {
 		for _, x := range xs {
-			sink += Expf(x)
+			sink += vec.Expf(x)
 		}
 	}
 	_ = sink

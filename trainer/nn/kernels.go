@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/prefstream/prefstream/trainer/nn/vec"
 )
 
 // LayerNormEps is added to the variance, as torch.nn.LayerNorm does by default.
@@ -98,7 +100,7 @@ func expMinus2U(e, x []float32) {
 	for i, v := range x {
 		e[i] = -2 * geluK * (v + 0.044715*v*v*v)
 	}
-	ExpSum(e, e, 1, 0)
+	vec.ExpSum(e, e, 1, 0)
 }
 
 // GeluGrad writes dx = gy * gelu'(x): with s = sigmoid(2u), gelu' = s + 2 x s (1 - s) u'.
@@ -186,7 +188,7 @@ func causalSoftmax(p []float32, q, k blas32.General, t int, scale float32) blas3
 		for _, v := range row[1 : i+1] {
 			mx = max(mx, v)
 		}
-		inv := float32(1 / ExpSum(row[:i+1], row[:i+1], 1, mx))
+		inv := float32(1 / vec.ExpSum(row[:i+1], row[:i+1], 1, mx))
 		for j := 0; j <= i; j++ {
 			row[j] *= inv
 		}

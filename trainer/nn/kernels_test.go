@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"testing"
+
+	"github.com/prefstream/prefstream/trainer/nn/vec"
 )
 
 // The GELU kernels agree with the tanh formula in float64 and with its derivative.
@@ -26,9 +28,9 @@ func TestGeluMatchesTanhFormula(t *testing.T) {
 
 func TestExpfAccuracy(t *testing.T) {
 	for x := -87.0; x < 88; x += 0.037 { // normal float32 results; denormals are approximate
-		got, want := float64(Expf(float32(x))), math.Exp(float64(float32(x)))
+		got, want := float64(vec.Expf(float32(x))), math.Exp(float64(float32(x)))
 		if math.Abs(got-want) > 4e-7*want {
-			t.Fatalf("Expf(%v) = %v, want %v", x, got, want)
+			t.Fatalf("vec.Expf(%v) = %v, want %v", x, got, want)
 		}
 	}
 }

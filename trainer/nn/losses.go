@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/prefstream/prefstream/trainer/nn/vec"
 )
 
 // Comparison says the score of Better should exceed the score of Worse (indices into a batch of
@@ -147,7 +149,7 @@ func (t *TokenTargets) CrossEntropy(logits []float32, vocab int, dlogits []float
 			}
 			var sum float32
 			for _, v := range row {
-				sum += Expf(v - mx)
+				sum += vec.Expf(v - mx)
 			}
 			logZ := float64(mx) + math.Log(float64(sum))
 			losses[r] = logZ - float64(row[target])
@@ -155,7 +157,7 @@ func (t *TokenTargets) CrossEntropy(logits []float32, vocab int, dlogits []float
 				d := dlogits[r*vocab : (r+1)*vocab]
 				inv := 1 / sum
 				for i, v := range row {
-					d[i] = scale * Expf(v-mx) * inv
+					d[i] = scale * vec.Expf(v-mx) * inv
 				}
 				d[target] -= scale
 			}

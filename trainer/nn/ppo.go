@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/prefstream/prefstream/trainer/nn/vec"
 )
 
 // PolicyTargets drive the clipped PPO policy loss over the rows of a logits matrix: for each
@@ -35,7 +37,7 @@ func (t *PolicyTargets) policyRow(r int, logits, grad []float32, probs []float32
 	}
 	var sum float64
 	for i, v := range logits {
-		probs[i] = Expf(v*inv - mx)
+		probs[i] = vec.Expf(v*inv - mx)
 		sum += float64(probs[i])
 	}
 	logZ := float64(mx) + math.Log(sum)

@@ -1,4 +1,4 @@
-package nn
+package vec
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 // The FMA Sgemm gives gonum's results, to float32 rounding, for every shape, stride, alpha and
 // beta, with columns and rows that are not multiples of the kernels' blocks; beta 0 never reads C.
 func TestSgemmMatchesGonum(t *testing.T) {
-	if !hasFMA {
+	if !HasFMA {
 		t.Skip("no AVX2/FMA kernels in this build or on this CPU")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -48,7 +48,7 @@ func TestSgemmMatchesGonum(t *testing.T) {
 			}
 			want := append([]float32(nil), c...)
 			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, want, ldc)
-			fmaBLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, c, ldc)
+			Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, c, ldc)
 			for i := range s.m {
 				for j := range ldc {
 					g, w := c[i*ldc+j], want[i*ldc+j]
@@ -71,7 +71,7 @@ func abs32(x float32) float32 { return float32(math.Abs(float64(x))) }
 
 // A short operand is refused as gonum refuses it.
 func TestSgemmShortOperandPanics(t *testing.T) {
-	if !hasFMA {
+	if !HasFMA {
 		t.Skip("no AVX2/FMA kernels in this build or on this CPU")
 	}
 	defer func() {
@@ -80,7 +80,7 @@ func TestSgemmShortOperandPanics(t *testing.T) {
 		}
 	}()
 	a, b, c := make([]float32, 4*8), make([]float32, 8*16-1), make([]float32, 4*16)
-	fmaBLAS{}.Sgemm(blas.NoTrans, blas.NoTrans, 4, 16, 8, 1, a, 8, b, 16, 0, c, 16)
+	Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, 4, 16, 8, 1, a, 8, b, 16, 0, c, 16)
 }
 
 // The decode-step products of the tiny policy (batch 8): FMA kernels beside gonum's Sgemm.
@@ -93,7 +93,7 @@ func BenchmarkSgemm(b *testing.B) {
 				x[i] = rng.Float32() - 0.5 // gonum skips the zeros of A
 			}
 		}
-		for name, impl := range map[string]blas.Float32{"gonum": gonum.Implementation{}, "fma": fmaBLAS{}} {
+		for name, impl := range map[string]blas.Float32{"gonum": gonum.Implementation{}, "fma": Implementation{}} {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, s.m, s.n, s.k), func(b *testing.B) {
 				for b.Loop() {
 					impl.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, 1, a, s.k, w, s.n, 0, c, s.n)

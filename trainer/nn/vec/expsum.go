@@ -1,4 +1,4 @@
-package nn
+package vec
 
 import (
 	"math"
@@ -18,11 +18,11 @@ var expConsts = [14]float32{
 // Arguments below -87.3 give e^-87.3 (about 1e-38) rather than a denormal or 0.
 func ExpSum(dst, src []float32, scale, shift float32) float64 {
 	if dst != nil && len(dst) < len(src) {
-		panic("nn: ExpSum: dst shorter than src")
+		panic("vec: ExpSum: dst shorter than src")
 	}
 	var sum float64
 	head := 0
-	if hasExpSum8 {
+	if HasFMA {
 		head = len(src) &^ 7
 		if head > 0 {
 			var d *float32

@@ -1,4 +1,4 @@
-//go:build !openblas && !noasm
+//go:build !noasm
 
 #include "textflag.h"
 

@@ -1,29 +1,29 @@
-package nn
+package vec
 
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// fmaBLAS is gonum's pure-Go BLAS with the products of untransposed matrices (the forward pass
+// Implementation is gonum's pure-Go BLAS with the products of untransposed matrices (the forward pass
 // of every linear layer, and sampling) done by the AVX2/FMA kernels of sgemm_amd64.s when the
 // CPU has them; gonum's float32 Sgemm uses 4-wide SSE axpy loops that store C once per term.
-type fmaBLAS struct{ gonum.Implementation }
+type Implementation struct{ gonum.Implementation }
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C as blas.Float32 does.
-func (f fmaBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !hasFMA || tA != blas.NoTrans || tB != blas.NoTrans || m <= 0 || n < sgemmCols || k <= 0 || alpha == 0 ||
+func (f Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if !HasFMA || tA != blas.NoTrans || tB != blas.NoTrans || m <= 0 || n < sgemmCols || k <= 0 || alpha == 0 ||
 		lda < k || ldb < n || ldc < n {
 		f.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	switch {
 	case len(a) < lda*(m-1)+k:
-		panic("nn: sgemm: insufficient length of a")
+		panic("vec: sgemm: insufficient length of a")
 	case len(b) < ldb*(k-1)+n:
-		panic("nn: sgemm: insufficient length of b")
+		panic("vec: sgemm: insufficient length of b")
 	case len(c) < ldc*(m-1)+n:
-		panic("nn: sgemm: insufficient length of c")
+		panic("vec: sgemm: insufficient length of c")
 	}
 	sgemmNN(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
