@@ -1,31 +1,90 @@
 package vec
 
 import (
+	"sync"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// Implementation is gonum's pure-Go BLAS with the products of untransposed matrices (the forward pass
-// of every linear layer, and sampling) done by the AVX2/FMA kernels of sgemm_amd64.s when the
-// CPU has them; gonum's float32 Sgemm uses 4-wide SSE axpy loops that store C once per term.
+// Implementation is gonum's pure-Go BLAS with Sgemm done by the AVX2/FMA kernels of
+// sgemm_amd64.s when the CPU has them (gonum's float32 Sgemm uses 4-wide SSE axpy loops that
+// store C once per term). A transposed operand is first copied out transposed: the copy costs
+// one pass over it, the product k times that.
 type Implementation struct{ gonum.Implementation }
+
+// minTransposed is the size m·n·k from which a product with a transposed operand is worth its
+// copy.
+const minTransposed = 1 << 15
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C as blas.Float32 does.
 func (f Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if !HasFMA || tA != blas.NoTrans || tB != blas.NoTrans || m <= 0 || n < sgemmCols || k <= 0 || alpha == 0 ||
-		lda < k || ldb < n || ldc < n {
+	transA, transB := tA != blas.NoTrans, tB != blas.NoTrans
+	rowsA, colsA, rowsB, colsB := m, k, k, n
+	if transA {
+		rowsA, colsA = k, m
+	}
+	if transB {
+		rowsB, colsB = n, k
+	}
+	if !HasFMA || m <= 0 || n < sgemmCols || k <= 0 || alpha == 0 || lda < colsA || ldb < colsB || ldc < n ||
+		((transA || transB) && m*n*k < minTransposed) {
 		f.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	switch {
-	case len(a) < lda*(m-1)+k:
+	case len(a) < lda*(rowsA-1)+colsA:
 		panic("vec: sgemm: insufficient length of a")
-	case len(b) < ldb*(k-1)+n:
+	case len(b) < ldb*(rowsB-1)+colsB:
 		panic("vec: sgemm: insufficient length of b")
 	case len(c) < ldc*(m-1)+n:
 		panic("vec: sgemm: insufficient length of c")
 	}
+	if transA {
+		at := getScratch(m * k)
+		defer scratch.Put(at)
+		transpose(*at, a, rowsA, colsA, lda)
+		a, lda = *at, k
+	}
+	if transB {
+		bt := getScratch(k * n)
+		defer scratch.Put(bt)
+		transpose(*bt, b, rowsB, colsB, ldb)
+		b, ldb = *bt, n
+	}
 	sgemmNN(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+var scratch sync.Pool
+
+func getScratch(n int) *[]float32 {
+	s, _ := scratch.Get().(*[]float32)
+	if s == nil {
+		s = new([]float32)
+	}
+	if cap(*s) < n {
+		*s = make([]float32, n)
+	}
+	*s = (*s)[:n]
+	return s
+}
+
+// transpose writes the rows × cols matrix src (stride ld) to dst as cols × rows (stride rows),
+// in 16 × 16 tiles.
+func transpose(dst, src []float32, rows, cols, ld int) {
+	const tile = 16
+	for i0 := 0; i0 < rows; i0 += tile {
+		i1 := min(i0+tile, rows)
+		for j0 := 0; j0 < cols; j0 += tile {
+			j1 := min(j0+tile, cols)
+			for i := i0; i < i1; i++ {
+				row := src[i*ld+j0 : i*ld+j1]
+				for j, v := range row {
+					dst[(j0+j)*rows+i] = v
+				}
+			}
+		}
+	}
 }
 
 // sgemmCols is the width of a kernel's block of C; sgemmRows the rows of A one pass over a

@@ -31,39 +31,56 @@ func TestSgemmMatchesGonum(t *testing.T) {
 	shapes := []shape{
 		{1, 16, 1, 0, 1, 0}, {4, 16, 1, 0, 1, 0}, {8, 384, 128, 0, 1, 0}, {8, 4096, 128, 0, 1, 0},
 		{3, 17, 5, 0, 1, 0}, {5, 31, 7, 3, 0.5, 0}, {7, 48, 64, 1, 1, 1}, {13, 40, 70, 2, -2, 0.25},
-		{67, 33, 9, 0, 1, -0.5}, {130, 64, 512, 5, 1, 0}, {4, 16, 0, 0, 1, 0.5}, {2, 8, 3, 0, 1, 0},
+		{67, 33, 9, 0, 1, -0.5}, {130, 64, 512, 5, 1, 0}, {64, 128, 512, 1, 1, 0}, {4, 16, 0, 0, 1, 0.5}, {2, 8, 3, 0, 1, 0},
 	}
 	for range 40 {
 		shapes = append(shapes, shape{1 + rng.IntN(70), 1 + rng.IntN(80), rng.IntN(90), rng.IntN(4), float32(rng.NormFloat64()), float32(rng.IntN(3)) * 0.5})
 	}
+	trans := []blas.Transpose{blas.NoTrans, blas.Trans}
 	for _, s := range shapes {
-		t.Run(fmt.Sprintf("%dx%dx%d+%d/%g/%g", s.m, s.n, s.k, s.pad, s.alpha, s.beta), func(t *testing.T) {
-			lda, ldb, ldc := max(s.k, 1)+s.pad, s.n+s.pad, s.n+2*s.pad
-			a, b := fill(s.m*lda), fill(max(s.k, 1)*ldb)
-			c := fill(s.m * ldc)
-			if s.beta == 0 {
-				for i := range c {
-					c[i] = float32(math.NaN())
-				}
+		for _, tA := range trans {
+			for _, tB := range trans {
+				name := fmt.Sprintf("%c%c/%dx%dx%d+%d/%g/%g", tA, tB, s.m, s.n, s.k, s.pad, s.alpha, s.beta)
+				t.Run(name, func(t *testing.T) { checkSgemm(t, fill, tA, tB, s.m, s.n, s.k, s.pad, s.alpha, s.beta) })
 			}
-			want := append([]float32(nil), c...)
-			gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, want, ldc)
-			Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, s.alpha, a, lda, b, ldb, s.beta, c, ldc)
-			for i := range s.m {
-				for j := range ldc {
-					g, w := c[i*ldc+j], want[i*ldc+j]
-					if j >= s.n {
-						if !(g == w || (g != g && w != w)) {
-							t.Fatalf("C[%d][%d] beyond the %d columns changed: %v, was %v", i, j, s.n, g, w)
-						}
-						continue
-					}
-					if tol := 1e-5 * float32(1+s.k) * (1 + abs32(s.alpha)); !(abs32(g-w) <= tol) {
-						t.Fatalf("C[%d][%d] = %v, gonum %v", i, j, g, w)
-					}
+		}
+	}
+}
+
+// checkSgemm compares Implementation.Sgemm with gonum's on random operands stored with pad
+// spare columns, C filled with NaN when beta is 0.
+func checkSgemm(t *testing.T, fill func(int) []float32, tA, tB blas.Transpose, m, n, k, pad int, alpha, beta float32) {
+	rowsA, colsA, rowsB, colsB := m, k, k, n
+	if tA == blas.Trans {
+		rowsA, colsA = k, m
+	}
+	if tB == blas.Trans {
+		rowsB, colsB = n, k
+	}
+	lda, ldb, ldc := max(colsA, 1)+pad, max(colsB, 1)+pad, n+2*pad
+	a, b := fill(max(rowsA, 1)*lda), fill(max(rowsB, 1)*ldb)
+	c := fill(m * ldc)
+	if beta == 0 {
+		for i := range c {
+			c[i] = float32(math.NaN())
+		}
+	}
+	want := append([]float32(nil), c...)
+	gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
+	Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	for i := range m {
+		for j := range ldc {
+			g, w := c[i*ldc+j], want[i*ldc+j]
+			if j >= n {
+				if !(g == w || (g != g && w != w)) {
+					t.Fatalf("C[%d][%d] beyond the %d columns changed: %v, was %v", i, j, n, g, w)
 				}
+				continue
 			}
-		})
+			if tol := 1e-5 * float32(1+k) * (1 + abs32(alpha)); !(abs32(g-w) <= tol) {
+				t.Fatalf("C[%d][%d] = %v, gonum %v", i, j, g, w)
+			}
+		}
 	}
 }
 
