@@ -55,6 +55,9 @@ func (f Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32,
 	sgemmNN(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// useAVX512 lets tests and benchmarks compare the AVX2 kernels with the AVX-512 one.
+var useAVX512 = true
+
 var scratch sync.Pool
 
 func getScratch(n int) *[]float32 {
@@ -95,19 +98,34 @@ const (
 )
 
 // sgemmNN is Sgemm of untransposed operands with the shapes and lengths checked: the kernels
-// take the columns in blocks of 16, and gonum the rest.
+// take the columns in blocks of 32 (AVX-512, eight rows at a time) or 16, and gonum the rest.
 func sgemmNN(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	wide := n - n%sgemmCols
+	wide512 := 0
+	if HasAVX512 && useAVX512 {
+		wide512 = n - n%32
+	}
+	rows16 := func(i, i1, j int) {
+		for ; i+4 <= i1; i += 4 {
+			kernel4x16(&a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc, k, alpha, beta)
+		}
+		for ; i < i1; i++ {
+			kernel1x16(&a[i*lda], &b[j], ldb, &c[i*ldc+j], k, alpha, beta)
+		}
+	}
 	for i0 := 0; i0 < m; i0 += sgemmRows {
 		i1 := min(i0+sgemmRows, m)
-		for j := 0; j < wide; j += sgemmCols {
+		j := 0
+		for ; j < wide512; j += 32 {
 			i := i0
-			for ; i+4 <= i1; i += 4 {
-				kernel4x16(&a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc, k, alpha, beta)
+			for ; i+8 <= i1; i += 8 {
+				kernel8x32(&a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc, k, alpha, beta)
 			}
-			for ; i < i1; i++ {
-				kernel1x16(&a[i*lda], &b[j], ldb, &c[i*ldc+j], k, alpha, beta)
-			}
+			rows16(i, i1, j)
+			rows16(i, i1, j+16)
+		}
+		for ; j < wide; j += sgemmCols {
+			rows16(i0, i1, j)
 		}
 	}
 	if wide < n {

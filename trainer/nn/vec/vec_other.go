@@ -2,8 +2,15 @@
 
 package vec
 
-// HasFMA: the AVX2 and FMA kernels can run here (never, in this build).
-const HasFMA = false
+// HasFMA and HasAVX512: the assembly kernels can run here (never, in this build).
+const (
+	HasFMA    = false
+	HasAVX512 = false
+)
+
+func kernel8x32(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int, alpha, beta float32) {
+	panic("vec: no FMA kernels in this build")
+}
 
 func kernel4x16(a *float32, lda int, b *float32, ldb int, c *float32, ldc int, k int, alpha, beta float32) {
 	panic("vec: no FMA kernels in this build")

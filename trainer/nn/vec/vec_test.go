@@ -31,17 +31,25 @@ func TestSgemmMatchesGonum(t *testing.T) {
 	shapes := []shape{
 		{1, 16, 1, 0, 1, 0}, {4, 16, 1, 0, 1, 0}, {8, 384, 128, 0, 1, 0}, {8, 4096, 128, 0, 1, 0},
 		{3, 17, 5, 0, 1, 0}, {5, 31, 7, 3, 0.5, 0}, {7, 48, 64, 1, 1, 1}, {13, 40, 70, 2, -2, 0.25},
-		{67, 33, 9, 0, 1, -0.5}, {130, 64, 512, 5, 1, 0}, {64, 128, 512, 1, 1, 0}, {4, 16, 0, 0, 1, 0.5}, {2, 8, 3, 0, 1, 0},
+		{67, 33, 9, 0, 1, -0.5}, {130, 64, 512, 5, 1, 0}, {64, 128, 512, 1, 1, 0}, {17, 96, 33, 0, 1, 0.5}, {24, 64, 300, 3, 0.5, 2}, {4, 16, 0, 0, 1, 0.5}, {2, 8, 3, 0, 1, 0},
 	}
 	for range 40 {
 		shapes = append(shapes, shape{1 + rng.IntN(70), 1 + rng.IntN(80), rng.IntN(90), rng.IntN(4), float32(rng.NormFloat64()), float32(rng.IntN(3)) * 0.5})
 	}
 	trans := []blas.Transpose{blas.NoTrans, blas.Trans}
-	for _, s := range shapes {
-		for _, tA := range trans {
-			for _, tB := range trans {
-				name := fmt.Sprintf("%c%c/%dx%dx%d+%d/%g/%g", tA, tB, s.m, s.n, s.k, s.pad, s.alpha, s.beta)
-				t.Run(name, func(t *testing.T) { checkSgemm(t, fill, tA, tB, s.m, s.n, s.k, s.pad, s.alpha, s.beta) })
+	defer func() { useAVX512 = true }()
+	for _, avx512 := range []bool{false, true} {
+		if avx512 && !HasAVX512 {
+			t.Log("no AVX-512 here: its kernel is not checked")
+			continue
+		}
+		useAVX512 = avx512
+		for _, s := range shapes {
+			for _, tA := range trans {
+				for _, tB := range trans {
+					name := fmt.Sprintf("avx512=%v/%c%c/%dx%dx%d+%d/%g/%g", avx512, tA, tB, s.m, s.n, s.k, s.pad, s.alpha, s.beta)
+					t.Run(name, func(t *testing.T) { checkSgemm(t, fill, tA, tB, s.m, s.n, s.k, s.pad, s.alpha, s.beta) })
+				}
 			}
 		}
 	}
@@ -110,8 +118,17 @@ func BenchmarkSgemm(b *testing.B) {
 				x[i] = rng.Float32() - 0.5 // gonum skips the zeros of A
 			}
 		}
-		for name, impl := range map[string]blas.Float32{"gonum": gonum.Implementation{}, "fma": Implementation{}} {
+		for _, name := range []string{"gonum", "avx2", "avx512"} {
+			var impl blas.Float32 = Implementation{}
+			if name == "gonum" {
+				impl = gonum.Implementation{}
+			}
 			b.Run(fmt.Sprintf("%s/%dx%dx%d", name, s.m, s.n, s.k), func(b *testing.B) {
+				if name == "avx512" && !HasAVX512 {
+					b.Skip("no AVX-512")
+				}
+				useAVX512 = name == "avx512"
+				defer func() { useAVX512 = true }()
 				for b.Loop() {
 					impl.Sgemm(blas.NoTrans, blas.NoTrans, s.m, s.n, s.k, 1, a, s.k, w, s.n, 0, c, s.n)
 				}
