@@ -54,6 +54,12 @@ func (m *Model) Generate(prompts [][]int32, s Sampling, rng *rand.Rand) ([]Gener
 	if b == 0 {
 		return nil, nil
 	}
+	// One generator per sequence, seeded from rng in order: the samples depend on rng's state
+	// alone, not on how the sequences are spread over the CPUs.
+	rngs := make([]*rand.Rand, b)
+	for i := range rngs {
+		rngs[i] = rand.New(rand.NewPCG(rng.Uint64(), uint64(i)))
+	}
 	gens := make([]Generation, b)
 	tp := 1
 	for i, p := range prompts {
@@ -86,38 +92,42 @@ func (m *Model) Generate(prompts [][]int32, s Sampling, rng *rand.Rand) ([]Gener
 		return nil, err
 	}
 	last := make([]float32, b*d)
-	pos := make([]int, b)
 	for i, g := range gens {
 		r := i*tp + len(g.Prompt) - 1
 		copy(last[i*d:(i+1)*d], x[r*d:(r+1)*d])
+	}
+	// Decoding: each CPU takes a share of the sequences and runs them to the end on its own.
+	// One token per sequence is too little work to split each step's products over the CPUs:
+	// on 2 cores the forks and joins cost more than they saved.
+	groups := min(nn.Workers(), b)
+	nn.Parallel(groups, func(_, g int) {
+		lo, hi := g*b/groups, (g+1)*b/groups
+		m.decode(gens[lo:hi], last[lo*d:hi*d], cache.sequences(lo, hi), rngs[lo:hi], s)
+	})
+	return gens, nil
+}
+
+// decode samples the responses of gens, whose prompts are in the cache and whose last hidden
+// rows are last, on the calling goroutine.
+func (m *Model) decode(gens []Generation, last []float32, cache *kvCache, rngs []*rand.Rand, s Sampling) {
+	c := m.Config
+	b := len(gens)
+	st := newDecodeState(m, b, nn.Serial)
+	pos := make([]int, b)
+	for i, g := range gens {
 		pos[i] = len(g.Prompt)
 	}
-	st := newDecodeState(m, b)
-	logits := st.logits(last)
 	done := make([]bool, b)
 	next := make([]int32, b)
-	seeds := make([]uint64, b)
-	toks, lps := make([]int32, b), make([]float32, b)
+	logits := st.logits(last)
 	for step := 0; step < s.MaxNew; step++ {
-		// One seed per sequence from rng, then the sequences are sampled in parallel, each
-		// with its own generator: the same rng state gives the same samples.
-		for i := range seeds {
-			seeds[i] = rng.Uint64()
-		}
-		nn.Parallel(b, func(_, i int) {
-			if done[i] {
-				return
-			}
-			r := rand.New(rand.NewPCG(seeds[i], uint64(i)))
-			toks[i], lps[i] = sample(logits[i*c.Vocab:(i+1)*c.Vocab], s, r, st.probs[i*c.Vocab:(i+1)*c.Vocab])
-		})
 		active := false
 		for i := range b {
 			if done[i] {
 				next[i] = tokenizer.Pad
 				continue
 			}
-			tok, lp := toks[i], lps[i]
+			tok, lp := sample(logits[i*c.Vocab:(i+1)*c.Vocab], s, rngs[i], st.probs[i*c.Vocab:(i+1)*c.Vocab])
 			gens[i].Tokens = append(gens[i].Tokens, tok)
 			gens[i].LogProbs = append(gens[i].LogProbs, lp)
 			next[i] = tok
@@ -128,29 +138,42 @@ func (m *Model) Generate(prompts [][]int32, s Sampling, rng *rand.Rand) ([]Gener
 			active = true
 		}
 		if !active {
-			break
+			return
 		}
-		h := st.step(next, pos, done, cache)
-		logits = st.logits(h)
+		logits = st.logits(st.step(next, pos, done, cache))
 		for i := range pos {
 			if !done[i] {
 				pos[i]++
 			}
 		}
 	}
-	return gens, nil
 }
 
 // kvCache holds each layer's keys and values per sequence and position (b × context × d).
-type kvCache struct{ k, v [][]float32 }
+type kvCache struct {
+	k, v [][]float32
+	seqs int
+}
 
 func newKVCache(c Config, b int) *kvCache {
-	kc := &kvCache{}
+	kc := &kvCache{seqs: b}
 	for range c.Layers {
 		kc.k = append(kc.k, make([]float32, b*c.Context*c.DModel))
 		kc.v = append(kc.v, make([]float32, b*c.Context*c.DModel))
 	}
 	return kc
+}
+
+// sequences is the part of the cache that holds sequences lo to hi-1.
+func (kc *kvCache) sequences(lo, hi int) *kvCache {
+	sub := &kvCache{}
+	for l := range kc.k {
+		per := len(kc.k[l]) / kc.seqs
+		sub.k = append(sub.k, kc.k[l][lo*per:hi*per])
+		sub.v = append(sub.v, kc.v[l][lo*per:hi*per])
+	}
+	sub.seqs = hi - lo
+	return sub
 }
 
 // decodeState holds the buffers of single-token steps for b sequences.
@@ -161,23 +184,29 @@ type decodeState struct {
 	lnGain, lnBias   []float32
 	lmOut, hf, probs []float32
 	scores           []float32
+	exec             nn.Exec
 }
 
-func newDecodeState(m *Model, b int) *decodeState {
+func newDecodeState(m *Model, b int, exec nn.Exec) *decodeState {
 	c := m.Config
 	return &decodeState{m: m, b: b, x: make([]float32, b*c.DModel), h: make([]float32, b*c.DModel),
 		qkv: make([]float32, b*3*c.DModel), a: make([]float32, b*c.DModel), f: make([]float32, b*c.DFF),
 		lnGain: m.Params.Get("lnf.gain").Data, lnBias: m.Params.Get("lnf.bias").Data,
 		lmOut: make([]float32, b*c.Vocab), hf: make([]float32, b*c.DModel), probs: make([]float32, b*c.Vocab),
-		scores: make([]float32, nn.Workers()*c.Context)}
+		scores: make([]float32, exec.Workers*c.Context), exec: exec}
 }
 
 // logits applies the final norm and the LM head to hidden rows.
 func (st *decodeState) logits(h []float32) []float32 {
 	d := st.m.Config.DModel
-	nn.LayerNorm(st.hf, h, st.lnGain, st.lnBias, d)
-	matmulBias(st.lmOut, st.hf, st.b, st.m.Params.Get("lm.w"), st.m.Params.Get("lm.b"))
+	st.exec.LayerNorm(st.hf, h, st.lnGain, st.lnBias, d)
+	st.linear(st.lmOut, st.hf, st.m.Params.Get("lm.w"), st.m.Params.Get("lm.b"))
 	return st.lmOut
+}
+
+// linear writes y (st.b rows) = x · w + b on st's workers.
+func (st *decodeState) linear(y, x []float32, w, b *Param) {
+	st.exec.Linear(y, x, w.Data, b.Data, st.b, w.Shape[0], w.Shape[1])
 }
 
 // step runs one token per sequence at its position through every block, appending to the
@@ -196,8 +225,8 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for l := range c.Layers {
 		p := func(part string) *Param { return m.Params.Get(blockName(l, part)) }
-		nn.LayerNorm(st.h, st.x, p("ln1.gain").Data, p("ln1.bias").Data, d)
-		matmulBias(st.qkv, st.h, st.b, p("qkv.w"), p("qkv.b"))
+		st.exec.LayerNorm(st.h, st.x, p("ln1.gain").Data, p("ln1.bias").Data, d)
+		st.linear(st.qkv, st.h, p("qkv.w"), p("qkv.b"))
 		for i := range st.b {
 			if done[i] {
 				continue
@@ -206,7 +235,7 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 			copy(cache.k[l][at*d:(at+1)*d], st.qkv[i*3*d+d:i*3*d+2*d])
 			copy(cache.v[l][at*d:(at+1)*d], st.qkv[i*3*d+2*d:i*3*d+3*d])
 		}
-		nn.Parallel(st.b*c.Heads, func(worker, unit int) {
+		st.exec.Parallel(st.b*c.Heads, func(worker, unit int) {
 			i, head := unit/c.Heads, unit%c.Heads
 			if done[i] {
 				return
@@ -227,12 +256,12 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 			out := st.a[i*d+head*hd : i*d+(head+1)*hd]
 			blas32.Gemv(blas.Trans, 1/sum, rows(cache.v[l]), blas32.Vector{N: n, Inc: 1, Data: sc}, 0, blas32.Vector{N: hd, Inc: 1, Data: out})
 		})
-		matmulBias(st.h, st.a, st.b, p("proj.w"), p("proj.b"))
+		st.linear(st.h, st.a, p("proj.w"), p("proj.b"))
 		addInPlace(st.x, st.h)
-		nn.LayerNorm(st.h, st.x, p("ln2.gain").Data, p("ln2.bias").Data, d)
-		matmulBias(st.f, st.h, st.b, p("fc1.w"), p("fc1.b"))
-		nn.Gelu(st.f, st.f)
-		matmulBias(st.h, st.f, st.b, p("fc2.w"), p("fc2.b"))
+		st.exec.LayerNorm(st.h, st.x, p("ln2.gain").Data, p("ln2.bias").Data, d)
+		st.linear(st.f, st.h, p("fc1.w"), p("fc1.b"))
+		st.exec.Gelu(st.f, st.f)
+		st.linear(st.h, st.f, p("fc2.w"), p("fc2.b"))
 		addInPlace(st.x, st.h)
 	}
 	return st.x

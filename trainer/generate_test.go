@@ -3,6 +3,8 @@ package trainer
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -70,4 +72,38 @@ func BenchmarkGenerateTiny(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// Samples depend on the generator's state alone: the same on one CPU as spread over several,
+// and a sequence's response does not depend on the other prompts of its batch.
+func TestGenerateIndependentOfCPUs(t *testing.T) {
+	c := Config{Vocab: 300, Context: 32, DModel: 32, Layers: 2, Heads: 4, DFF: 64, Kind: KindPolicy}
+	m, _ := New(c, 5)
+	prompts := [][]int32{{5, 6, 7}, {9}, {10, 11, 12, 13}, {20, 21}, {30}}
+	s := Sampling{Temperature: 1.3, TopP: 1, MaxNew: 16}
+	generate := func(procs int) []Generation {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		gens, err := m.Generate(prompts, s, rand.New(rand.NewPCG(8, 9)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gens
+	}
+	one := generate(1)
+	firstTwo, err := m.Generate(prompts[:2], s, rand.New(rand.NewPCG(8, 9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range firstTwo {
+		if !slices.Equal(g.Tokens, one[i].Tokens) || !slices.Equal(g.LogProbs, one[i].LogProbs) {
+			t.Fatalf("sequence %d alone with the first: %v, in the whole batch %v", i, g.Tokens, one[i].Tokens)
+		}
+	}
+	for _, procs := range []int{2, 3, 5} {
+		for i, g := range generate(procs) {
+			if !slices.Equal(g.Tokens, one[i].Tokens) || !slices.Equal(g.LogProbs, one[i].LogProbs) {
+				t.Fatalf("%d CPUs: sequence %d: %v %v, on one CPU %v %v", procs, i, g.Tokens, g.LogProbs, one[i].Tokens, one[i].LogProbs)
+			}
+		}
+	}
 }

@@ -13,7 +13,10 @@ import (
 var BLAS = "gonum (pure Go)"
 
 func init() {
-	if vec.HasFMA {
+	switch {
+	case vec.HasAVX512:
+		BLAS = "pure Go, AVX-512 and AVX2/FMA kernels"
+	case vec.HasFMA:
 		BLAS = "pure Go, AVX2/FMA kernels"
 	}
 	blas32.Use(vec.Implementation{})

@@ -14,8 +14,11 @@ import (
 const LayerNormEps = 1e-5
 
 // LayerNorm writes y = (x - mean) / sqrt(var + eps) * gain + bias for each row of x (rows × d).
-func LayerNorm(y, x, gain, bias []float32, d int) {
-	parallelRows(len(x)/d, func(lo, hi int) {
+func LayerNorm(y, x, gain, bias []float32, d int) { AllCPUs().LayerNorm(y, x, gain, bias, d) }
+
+// LayerNorm is the package-level LayerNorm on e's workers.
+func (e Exec) LayerNorm(y, x, gain, bias []float32, d int) {
+	e.rows(len(x)/d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
 			mean, rstd := moments(xr)
@@ -78,8 +81,11 @@ const geluK = 0.7978845608028654 // sqrt(2/pi)
 // Gelu writes the tanh approximation of GELU, as torch's gelu(approximate="tanh"), computed
 // as x * sigmoid(2u) (= 0.5 x (1 + tanh u), u = sqrt(2/pi) (x + 0.044715 x^3)) with one
 // exponential per element.
-func Gelu(y, x []float32) {
-	parallelRows(len(x), func(lo, hi int) {
+func Gelu(y, x []float32) { AllCPUs().Gelu(y, x) }
+
+// Gelu is the package-level Gelu on e's workers.
+func (e Exec) Gelu(y, x []float32) {
+	e.rows(len(x), func(lo, hi int) {
 		var e [geluBlock]float32
 		for ; lo < hi; lo += geluBlock {
 			xs := x[lo:min(lo+geluBlock, hi)]

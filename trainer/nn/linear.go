@@ -12,12 +12,15 @@ import (
 // Linear writes y (rows × out) = x (rows × in) · w (in × out) + b, one block of rows per CPU.
 // BLAS is called single-threaded per block (see blas_openblas.go), so both cores work without
 // a second thread pool spinning beside Go's.
-func Linear(y, x, w, b []float32, rows, in, out int) {
-	if rows < 2*minRowsPerWorker && out >= 256 {
-		linearByColumns(y, x, w, b, rows, in, out)
+func Linear(y, x, w, b []float32, rows, in, out int) { AllCPUs().Linear(y, x, w, b, rows, in, out) }
+
+// Linear is the package-level Linear on e's workers.
+func (e Exec) Linear(y, x, w, b []float32, rows, in, out int) {
+	if rows < 2*minRowsPerWorker && out >= 256 && e.Workers > 1 {
+		e.linearByColumns(y, x, w, b, rows, in, out)
 		return
 	}
-	parallelRows(rows, func(lo, hi int) {
+	e.rows(rows, func(lo, hi int) {
 		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
 			blas32.General{Rows: hi - lo, Cols: in, Stride: in, Data: x[lo*in:]},
 			blas32.General{Rows: in, Cols: out, Stride: out, Data: w},
@@ -35,10 +38,10 @@ func Linear(y, x, w, b []float32, rows, in, out int) {
 
 // linearByColumns is Linear for a few rows (one token per sequence while generating): the
 // work is split by blocks of output columns instead, so that every CPU has some.
-func linearByColumns(y, x, w, b []float32, rows, in, out int) {
-	workers := runtime.GOMAXPROCS(0)
+func (e Exec) linearByColumns(y, x, w, b []float32, rows, in, out int) {
+	workers := e.Workers
 	chunk := (out + workers - 1) / workers
-	parallelUnits(workers, func(_, u int) {
+	e.units(workers, func(_, u int) {
 		lo, hi := u*chunk, min((u+1)*chunk, out)
 		if lo >= hi {
 			return

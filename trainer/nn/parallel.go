@@ -8,9 +8,23 @@ import (
 // minRowsPerWorker keeps small jobs on one goroutine, where a fork would cost more than it saves.
 const minRowsPerWorker = 16
 
+// Exec runs the kernels on up to Workers goroutines. The package-level kernels use one per CPU;
+// Serial keeps a kernel on the calling goroutine, for callers that already run one goroutine
+// per CPU (sampling runs a share of the sequences on each).
+type Exec struct{ Workers int }
+
+// Serial runs every kernel on the calling goroutine.
+var Serial = Exec{Workers: 1}
+
+// AllCPUs is the Exec of the package-level kernels: one goroutine per CPU.
+func AllCPUs() Exec { return Exec{Workers: runtime.GOMAXPROCS(0)} }
+
 // parallelRows runs f over [0, n) split into contiguous chunks, one per CPU.
-func parallelRows(n int, f func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
+func parallelRows(n int, f func(lo, hi int)) { AllCPUs().rows(n, f) }
+
+// rows runs f over [0, n) split into contiguous chunks, one per worker.
+func (e Exec) rows(n int, f func(lo, hi int)) {
+	workers := e.Workers
 	if w := n / minRowsPerWorker; w < workers {
 		workers = w
 	}
@@ -33,8 +47,11 @@ func parallelRows(n int, f func(lo, hi int)) {
 
 // parallelUnits runs f(i) for every i in [0, n) on one goroutine per CPU, each taking the next
 // unit as it finishes one (units may differ in cost, as causal attention rows do).
-func parallelUnits(n int, f func(worker, i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+func parallelUnits(n int, f func(worker, i int)) { AllCPUs().units(n, f) }
+
+// units is parallelUnits on e.Workers goroutines.
+func (e Exec) units(n int, f func(worker, i int)) {
+	workers := min(e.Workers, n)
 	if workers <= 1 {
 		for i := range n {
 			f(0, i)
@@ -69,3 +86,6 @@ func Workers() int { return runtime.GOMAXPROCS(0) }
 // Parallel runs f(worker, i) for every i in [0, n), spread over Workers() goroutines; worker
 // indexes per-goroutine scratch space.
 func Parallel(n int, f func(worker, i int)) { parallelUnits(n, f) }
+
+// Parallel runs f(worker, i) for every i in [0, n) on up to e.Workers goroutines.
+func (e Exec) Parallel(n int, f func(worker, i int)) { e.units(n, f) }

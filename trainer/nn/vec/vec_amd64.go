@@ -22,3 +22,9 @@ func kernel1x16(a *float32, b *float32, ldb int, c *float32, k int, alpha, beta 
 
 //go:noescape
 func expSum8(dst, src *float32, n int, scale, shift float32, consts *float32) float32
+
+//go:noescape
+func dotRows4(a *float32, lda int, x *float32, n int, out *float32)
+
+//go:noescape
+func axpyRows32(a *float32, lda int, x *float32, m int, y *float32)

@@ -23,3 +23,11 @@ func kernel1x16(a *float32, b *float32, ldb int, c *float32, k int, alpha, beta 
 func expSum8(dst, src *float32, n int, scale, shift float32, consts *float32) float32 {
 	panic("vec: no FMA kernels in this build")
 }
+
+func dotRows4(a *float32, lda int, x *float32, n int, out *float32) {
+	panic("vec: no FMA kernels in this build")
+}
+
+func axpyRows32(a *float32, lda int, x *float32, m int, y *float32) {
+	panic("vec: no FMA kernels in this build")
+}

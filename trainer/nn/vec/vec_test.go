@@ -191,3 +191,51 @@ func BenchmarkExpSum(b *testing.B) {
 		}
 	})
 }
+
+// The FMA Sgemv gives gonum's results for both orientations, strides, alpha and beta; beta 0
+// never reads y.
+func TestSgemvMatchesGonum(t *testing.T) {
+	if !HasFMA {
+		t.Skip("no AVX2/FMA kernels in this build or on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = rng.Float32()*2 - 1
+		}
+		return s
+	}
+	for _, s := range []struct {
+		m, n, pad   int
+		alpha, beta float32
+	}{
+		{1, 8, 0, 1, 0}, {3, 32, 96, 0.125, 0}, {4, 8, 0, 1, 0}, {7, 32, 96, 1, 0}, {65, 32, 352, 0.5, 0},
+		{128, 64, 0, 1, 1}, {9, 16, 3, -1, 0.5}, {12, 96, 5, 2, 0}, {5, 12, 0, 1, 0}, {6, 40, 1, 1, 0.25},
+	} {
+		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			t.Run(fmt.Sprintf("%c/%dx%d+%d/%g/%g", tA, s.m, s.n, s.pad, s.alpha, s.beta), func(t *testing.T) {
+				lda := s.n + s.pad
+				a := fill((s.m-1)*lda + s.n)
+				lenX, lenY := s.n, s.m
+				if tA == blas.Trans {
+					lenX, lenY = s.m, s.n
+				}
+				x, y := fill(lenX), fill(lenY)
+				if s.beta == 0 {
+					for i := range y {
+						y[i] = float32(math.NaN())
+					}
+				}
+				want := append([]float32(nil), y...)
+				gonum.Implementation{}.Sgemv(tA, s.m, s.n, s.alpha, a, lda, x, 1, s.beta, want, 1)
+				Implementation{}.Sgemv(tA, s.m, s.n, s.alpha, a, lda, x, 1, s.beta, y, 1)
+				for i := range y {
+					if tol := 1e-5 * float32(1+lenX) * (1 + abs32(s.alpha)); !(abs32(y[i]-want[i]) <= tol) {
+						t.Fatalf("y[%d] = %v, gonum %v", i, y[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}
