@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/prefstream/prefstream/ingest/rankings"
+	"github.com/prefstream/prefstream/internal/registry"
 	"github.com/prefstream/prefstream/internal/synth"
 	"github.com/prefstream/prefstream/trainer"
 )
@@ -71,14 +72,25 @@ func demoPreferenceModel(ctx context.Context, g *globals, out io.Writer, dir, la
 		return err
 	}
 
+	reg, done, err = g.openRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	best, err := reg.Resolve(ctx, "pm-pmp@best")
+	done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   the PMP model used from here on: %s, the version with the lowest held-out loss (%.3f)\n", best.Ref(), best.Metrics[registry.MetricBest])
+
 	fmt.Fprintln(out, "\n== 8. the PMP transfer: fine-tune on N human-ranking pairs from scratch and from PMP (N = 0: before fine-tuning)")
-	if err := runEvalTransfer(ctx, g, out, evalTransferFlags{pmp: "pm-pmp", sizes: o.sizes, seeds: o.seeds, batch: 16, passes: 3,
+	if err := runEvalTransfer(ctx, g, out, evalTransferFlags{pmp: "pm-pmp@best", sizes: o.sizes, seeds: o.seeds, batch: 16, passes: 3,
 		lr: 1e-4, evalPairs: 1000, out: dir}); err != nil {
 		return err
 	}
 
 	fmt.Fprintf(out, "\n== 9. fine-tuning the PMP model on the rankings (%d steps), then its evaluation on held-out rankings\n", o.finetune)
-	ft := trainPMFlags{stage: "finetune", name: "pm-finetune", init: "pm-pmp", objective: "ranked", preset: "nano", batch: 16,
+	ft := trainPMFlags{stage: "finetune", name: "pm-finetune", init: "pm-pmp@best", objective: "ranked", preset: "nano", batch: 16,
 		lr: 1e-3, steps: o.finetune, passes: 10, evalPairs: 512, evalEvery: 100, checkpointEvery: 200, seed: 1}
 	if err := runTrainPM(ctx, g, out, ft); err != nil {
 		return err

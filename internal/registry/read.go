@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -149,7 +150,42 @@ func (v *verifier) Close() error {
 
 // List returns every complete version of every model, sorted by name then version.
 func (r *Registry) List(ctx context.Context) ([]Entry, error) {
-	w, err := r.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	return r.list(ctx, ">")
+}
+
+// Versions returns every complete version of name, oldest first.
+func (r *Registry) Versions(ctx context.Context, name string) ([]Entry, error) {
+	if err := ValidName(name); err != nil {
+		return nil, fmt.Errorf("registry: versions: %w", err)
+	}
+	return r.list(ctx, name+".*")
+}
+
+// best is the version of name with the lowest MetricBest, the latest of equals.
+func (r *Registry) best(ctx context.Context, name string) (Entry, error) {
+	versions, err := r.Versions(ctx, name)
+	if err != nil {
+		return Entry{}, err
+	}
+	if len(versions) == 0 {
+		return Entry{}, fmt.Errorf("registry: %s@best: %w", name, ErrNotFound)
+	}
+	var best Entry
+	found := false
+	for _, e := range versions {
+		if v, ok := e.Metrics[MetricBest]; ok && !math.IsNaN(v) && (!found || v <= best.Metrics[MetricBest]) {
+			best, found = e, true
+		}
+	}
+	if !found {
+		return Entry{}, fmt.Errorf("registry: %s@best: none of its %d versions reports %s", name, len(versions), MetricBest)
+	}
+	return best, nil
+}
+
+// list returns the complete versions whose keys match filter, sorted by name then version.
+func (r *Registry) list(ctx context.Context, filter string) ([]Entry, error) {
+	w, err := r.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("registry: list: %w", err)
 	}

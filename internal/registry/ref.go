@@ -12,8 +12,15 @@ const MaxNameLen = 128
 // MaxVersion is the largest version number a reference may name.
 const MaxVersion = 1<<31 - 1
 
-// ParseRef splits a model reference, "name", "name@latest" or "name@N" (N >= 1), into the name
-// and the version, 0 meaning the latest.
+// Best is the version ParseRef gives for "name@best": the version with the lowest held-out
+// loss (the metric MetricBest) among those that report one.
+const Best = -1
+
+// MetricBest is the metric "@best" minimises.
+const MetricBest = "eval_loss"
+
+// ParseRef splits a model reference, "name", "name@latest", "name@best" or "name@N" (N >= 1),
+// into the name and the version, 0 meaning the latest and Best the best.
 func ParseRef(ref string) (name string, version int, err error) {
 	name, v, hasVersion := strings.Cut(ref, "@")
 	if err := ValidName(name); err != nil {
@@ -22,6 +29,9 @@ func ParseRef(ref string) (name string, version int, err error) {
 	if !hasVersion || v == "latest" {
 		return name, 0, nil
 	}
+	if v == "best" {
+		return name, Best, nil
+	}
 	version, err = parseVersion(v)
 	if err != nil {
 		return "", 0, fmt.Errorf("registry: reference %q: %w", ref, err)
@@ -29,10 +39,14 @@ func ParseRef(ref string) (name string, version int, err error) {
 	return name, version, nil
 }
 
-// Ref formats a reference to one version: "name@N", or "name@latest" for version 0.
+// Ref formats a reference to one version: "name@N", "name@latest" for version 0 or
+// "name@best" for Best.
 func Ref(name string, version int) string {
-	if version == 0 {
+	switch version {
+	case 0:
 		return name + "@latest"
+	case Best:
+		return name + "@best"
 	}
 	return name + "@" + strconv.Itoa(version)
 }
@@ -60,11 +74,11 @@ func ValidName(name string) error {
 
 func parseVersion(v string) (int, error) {
 	if v == "" || v[0] < '1' || v[0] > '9' {
-		return 0, fmt.Errorf("version %q: want latest or a number from 1 without sign or leading zeros", v)
+		return 0, fmt.Errorf("version %q: want latest, best or a number from 1 without sign or leading zeros", v)
 	}
 	n, err := strconv.ParseUint(v, 10, 31)
 	if err != nil {
-		return 0, fmt.Errorf("version %q: want latest or a number from 1 to %d", v, MaxVersion)
+		return 0, fmt.Errorf("version %q: want latest, best or a number from 1 to %d", v, MaxVersion)
 	}
 	return int(n), nil
 }

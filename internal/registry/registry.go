@@ -359,6 +359,9 @@ func (r *Registry) Resolve(ctx context.Context, ref string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
+	if version == Best {
+		return r.best(ctx, name)
+	}
 	key := latestKey(name)
 	if version != 0 {
 		key = versionKey(name, version)

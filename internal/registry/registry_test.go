@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -557,6 +558,36 @@ func TestImportRefusesBadFiles(t *testing.T) {
 	}
 }
 
+// name@best resolves to the version with the lowest held-out loss, the latest of equals; it is
+// an error when no version reports one.
+func TestResolveBest(t *testing.T) {
+	r, _ := testRegistry(t)
+	ctx := testContext(t)
+	for i, m := range []map[string]float64{
+		{"eval_loss": 0.6}, {"eval_loss": 0.5, "eval_accuracy": 0.7}, nil, {"eval_loss": 0.55}, {"eval_loss": 0.5}, {"eval_loss": 0.9},
+	} {
+		if _, err := r.Publish(ctx, Entry{Name: "pm", Metrics: m}, strings.NewReader(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Publish(ctx, Entry{Name: "pm-other", Metrics: map[string]float64{"eval_loss": 0.1}}, strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Publish(ctx, Entry{Name: "plain"}, strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	e, err := r.Resolve(ctx, Ref("pm", Best))
+	if err != nil || e.Name != "pm" || e.Version != 5 {
+		t.Fatalf("pm@best = %+v, %v; want pm@5", e, err)
+	}
+	if _, err := r.Resolve(ctx, "plain@best"); err == nil || !strings.Contains(err.Error(), "none of its 1 versions reports eval_loss") {
+		t.Fatalf("plain@best: %v", err)
+	}
+	if _, err := r.Resolve(ctx, "absent@best"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("absent@best: %v, want not found", err)
+	}
+}
+
 func TestParseRef(t *testing.T) {
 	for _, tc := range []struct {
 		ref     string
@@ -568,6 +599,7 @@ func TestParseRef(t *testing.T) {
 		{ref: "pm-pmp_2@latest", name: "pm-pmp_2"},
 		{ref: "Policy7@12", name: "Policy7", version: 12},
 		{ref: "x@2147483647", name: "x", version: MaxVersion},
+		{ref: "pm@best", name: "pm", version: Best},
 		{ref: "", bad: "empty model name"},
 		{ref: "@3", bad: "empty model name"},
 		{ref: "a@b", bad: `version "b"`},
