@@ -16,6 +16,7 @@ import (
 	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/internal/registry"
 	"github.com/prefstream/prefstream/internal/sink"
+	"github.com/prefstream/prefstream/trainer"
 )
 
 // violations collects the permissions violations the server reports to a client (asynchronously:
@@ -322,6 +323,11 @@ func TestPermissions(t *testing.T) {
 		readDurable(t, js, "PROMPTS", "rollout")
 		if _, err := js.Publish(ctx, "trajectories.run1", []byte("tokens")); err != nil {
 			t.Fatalf("publish trajectory: %v", err)
+		}
+		// A worker holds back while the trainer's consumer has too many batches waiting: it
+		// reads that consumer's info (whether or not the trainer has created it yet).
+		if _, err := js.Consumer(ctx, "TRAJ", trainer.PPOConsumer("run1")); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			t.Fatalf("the trainer's consumer info: %v", err)
 		}
 		v.none(t, "rollout")
 	})
