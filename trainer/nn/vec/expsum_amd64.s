@@ -6,7 +6,8 @@
 //
 // For n a multiple of 8: dst[i] = exp(src[i]*scale - shift) (not stored when dst is nil) and the
 // sum of those, with Expf's range reduction and polynomial (consts: expConsts), arguments
-// clamped to [-87.33654, 88.72283]. Needs AVX2 and FMA.
+// clamped to [-87.33654, 88.72283] (the clamps return their second source, the argument,
+// when it is NaN, so a NaN stays NaN). Needs AVX2 and FMA.
 TEXT ·expSum8(SB), NOSPLIT, $0-44
 	MOVQ         dst+0(FP), DI
 	MOVQ         src+8(FP), SI
@@ -22,9 +23,9 @@ loop:
 	VMOVUPS      (SI), Y2
 	VFMSUB213PS  Y1, Y0, Y2
 	VBROADCASTSS 0(R8), Y3
-	VMINPS       Y3, Y2, Y2
+	VMINPS       Y2, Y3, Y2
 	VBROADCASTSS 4(R8), Y3
-	VMAXPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y3, Y2
 	VBROADCASTSS 8(R8), Y3
 	VBROADCASTSS 12(R8), Y4
 	VFMADD213PS  Y4, Y2, Y3

@@ -171,6 +171,21 @@ func TestExpSumMatchesExpf(t *testing.T) {
 	}
 }
 
+// A NaN argument gives NaN, and a NaN sum, as Expf does, at every position of a vector.
+func TestExpSumKeepsNaN(t *testing.T) {
+	for at := range 11 {
+		src := make([]float32, 11)
+		src[at] = float32(math.NaN())
+		dst := make([]float32, len(src))
+		if sum := ExpSum(dst, src, 1, 0); !math.IsNaN(sum) || !math.IsNaN(float64(dst[at])) {
+			t.Fatalf("NaN at %d: exp %v, sum %v", at, dst[at], sum)
+		}
+		if dst[(at+1)%len(src)] != 1 {
+			t.Fatalf("NaN at %d: exp(0) beside it is %v", at, dst[(at+1)%len(src)])
+		}
+	}
+}
+
 func BenchmarkExpSum(b *testing.B) {
 	src, dst := make([]float32, 4096), make([]float32, 4096)
 	for i := range src {
