@@ -142,7 +142,9 @@ func CheckTokenizer(m *Model, tok *tokenizer.Tokenizer) error {
 	if m.Tokenizer != "" && m.Tokenizer != tok.Version() {
 		return fmt.Errorf("trainer: the model was trained with tokenizer %s, not %s", m.Tokenizer, tok.Version())
 	}
-	m.Tokenizer = tok.Version()
+	if m.Tokenizer == "" { // a new model takes its tokenizer; a loaded one, shared, is only read
+		m.Tokenizer = tok.Version()
+	}
 	return nil
 }
 
