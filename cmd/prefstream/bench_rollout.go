@@ -381,22 +381,12 @@ func benchRolloutSwitch(ctx context.Context, tok *tokenizer.Tokenizer, preset st
 	if f.skipBusy {
 		return res, nil
 	}
-	// Busy: every worker sampling, then one more version.
-	rng := rand.New(rand.NewPCG(3, 4))
-	for m := range 6 * f.workers {
-		ps := make([]schemas.Prompt, f.batch)
-		for i := range ps {
-			text := benchWords(rng, 40)
-			ps[i] = schemas.Prompt{PromptID: schemas.PromptID("bench", text+strconv.Itoa(m)), Text: text, Source: "bench"}
-		}
-		data, err := schemas.PromptCodec.Encode(ps)
-		if err != nil {
-			return res, err
-		}
-		if _, err := js.Publish(ctx, bus.PromptSubject("bench"), data); err != nil {
-			return res, err
-		}
-	}
+	// Busy: every worker sampling, then one more version. A feeder keeps prompt messages
+	// waiting until the measurement ends, so no worker runs out of work however slow it is.
+	feedCtx, stopFeeding := context.WithCancel(ctx)
+	defer stopFeeding()
+	feedErr := make(chan error, 1)
+	go func() { feedErr <- feedPrompts(feedCtx, js, rollout.ConsumerName("bench"), f.batch, 2*f.workers) }()
 	current := 1 + f.versions
 	if _, err := allOf(batches, current); err != nil {
 		return res, err
@@ -415,7 +405,48 @@ func benchRolloutSwitch(ctx context.Context, tok *tokenizer.Tokenizer, preset st
 	}
 	res.busy = last.Sub(start)
 	res.batch = median(tooks)
+	stopFeeding()
+	if err := <-feedErr; err != nil && !errors.Is(err, context.Canceled) {
+		return res, err
+	}
 	return res, nil
+}
+
+// feedPrompts publishes messages of batch generated prompts to the bench's prompt set
+// whenever the workers' consumer has fewer than waiting of them pending, until ctx ends.
+func feedPrompts(ctx context.Context, js jetstream.JetStream, consumer string, batch, waiting int) error {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for m := 0; ; {
+		pending := 0
+		if c, err := js.Consumer(ctx, bus.StreamPrompts, consumer); err == nil {
+			if info, err := c.Info(ctx); err == nil {
+				pending = int(info.NumPending) + info.NumAckPending
+			}
+		}
+		for ; pending < waiting; pending++ {
+			ps := make([]schemas.Prompt, batch)
+			for i := range ps {
+				text := benchWords(rng, 40)
+				ps[i] = schemas.Prompt{PromptID: schemas.PromptID("bench", text+strconv.Itoa(m)), Text: text, Source: "bench"}
+			}
+			m++
+			data, err := schemas.PromptCodec.Encode(ps)
+			if err != nil {
+				return err
+			}
+			if _, err := js.Publish(ctx, bus.PromptSubject("bench"), data); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err() // stopped while publishing
+				}
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // rawPutGets stores size bytes as a plain object and reads it back on readers connections at
