@@ -208,6 +208,9 @@ func TestNumericMatchesPackageHTML(t *testing.T) {
 }
 
 func TestAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	body := sampleBody
 	HTMLToText(body)
 	if n := testing.AllocsPerRun(100, func() { HTMLToText(body) }); n > 1 {

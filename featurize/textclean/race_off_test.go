@@ -1,0 +1,5 @@
+//go:build !race
+
+package textclean
+
+const raceEnabled = false
