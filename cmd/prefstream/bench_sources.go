@@ -14,6 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/spf13/cobra"
 
+	"github.com/prefstream/prefstream/ingest/wikipedia"
 	"github.com/prefstream/prefstream/internal/synth"
 )
 
@@ -198,6 +199,15 @@ func benchWikipedia(w io.Writer, dir string, big, small int64) error {
 	}
 	if err := r.add(bigHistory.Bytes)(timePipeline(dir, "pipeline (.bz2)", "wikipedia="+bz2)); err != nil {
 		return err
+	}
+	fmt.Fprintf(os.Stderr, "  the .bz2 decoder: %s\n", wikipedia.Bzip2Decoder())
+	if wikipedia.UsesLbzip2() {
+		os.Setenv(wikipedia.LbzipEnv, "off")
+		err := r.add(bigHistory.Bytes)(timePipeline(dir, "pipeline (.bz2, in-process decoder)", "wikipedia="+bz2))
+		os.Unsetenv(wikipedia.LbzipEnv)
+		if err != nil {
+			return err
+		}
 	}
 	smallBz2 := smallHistory.Files[len(smallHistory.Files)-1]
 	if err := r.add(smallHistory.Bytes)(timePipeline(dir, "pipeline (.bz2, small)", "wikipedia="+smallBz2)); err != nil {

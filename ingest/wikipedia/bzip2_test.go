@@ -206,48 +206,113 @@ func TestBzip2CloseStopsGoroutines(t *testing.T) {
 	}
 }
 
+// bzip2Decoders runs f with each .bz2 decoder Open can use: in process, and lbzip2 when it is
+// installed.
+func bzip2Decoders(t *testing.T, f func(t *testing.T)) {
+	installed := lbzip2Binary
+	defer func() { lbzip2Binary = installed }()
+	lbzip2Binary = ""
+	t.Run("in-process", f)
+	if installed == "" {
+		t.Log("lbzip2 is not installed (Debian lbzip2): its path is not checked")
+		return
+	}
+	lbzip2Binary = installed
+	t.Run("lbzip2", f)
+}
+
 func TestOpenBzip2AndPlain(t *testing.T) {
 	data := genExport(genOptions{seed: 11, size: 1 << 20, schema: "0.10", quirks: true})
 	dir := t.TempDir()
 	plain := filepath.Join(dir, "gen.xml")
 	packed := filepath.Join(dir, "gen.xml.bz2")
+	multi := filepath.Join(dir, "multi.xml.bz2")
 	if err := os.WriteFile(plain, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(packed, compressBzip2(t, data, 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want := readAll(t, NewReader(bytes.NewReader(data), "gen.xml"))
-	for _, path := range []string{plain, packed} {
-		r, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compareDecoded(t, readAll(t, r), want)
-		if err := r.Close(); err != nil {
-			t.Errorf("Close %s: %v", path, err)
-		}
+	// Two streams one after the other, as multistream dumps are.
+	half := bytes.LastIndex(data[:len(data)/2], []byte("<page>"))
+	if err := os.WriteFile(multi, append(compressBzip2(t, data[:half], 1), compressBzip2(t, data[half:], 1)...), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := Open(filepath.Join(dir, "missing.xml")); err == nil {
-		t.Error("Open of a missing file succeeded")
+	want := readAll(t, NewReader(bytes.NewReader(data), "gen.xml"))
+	bzip2Decoders(t, func(t *testing.T) {
+		for _, path := range []string{plain, packed, multi} {
+			r, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareDecoded(t, readAll(t, r), want)
+			if err := r.Close(); err != nil {
+				t.Errorf("Close %s: %v", path, err)
+			}
+		}
+		if _, err := Open(filepath.Join(dir, "missing.xml")); err == nil {
+			t.Error("Open of a missing file succeeded")
+		}
+	})
+}
+
+// A truncated or corrupt .bz2 gives the same error whichever decoder reads it: a *ReadError
+// at the compressed offset where it breaks, after the same pages.
+func TestOpenBadBzip2(t *testing.T) {
+	data := genExport(genOptions{seed: 12, size: 1 << 20, schema: "0.11"})
+	compressed := compressBzip2(t, data, 1)
+	dir := t.TempDir()
+	truncated := filepath.Join(dir, "cut.xml.bz2")
+	if err := os.WriteFile(truncated, compressed[:len(compressed)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	corrupt := filepath.Join(dir, "corrupt.xml.bz2")
+	bad := bytes.Clone(compressed)
+	for i := len(bad) / 2; i < len(bad)/2+64; i++ {
+		bad[i] ^= 0x5a
+	}
+	if err := os.WriteFile(corrupt, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{truncated, corrupt} {
+		var first string
+		var pages int
+		bzip2Decoders(t, func(t *testing.T) {
+			r, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			n := 0
+			for {
+				if _, err = r.NextPage(); err != nil {
+					break
+				}
+				n++
+				if err = drainRevisions(r); err != nil {
+					break
+				}
+			}
+			var re *ReadError
+			if !errors.As(err, &re) || re.File != path || re.Offset <= 0 || re.Offset > int64(len(compressed)) {
+				t.Fatalf("got %v, want a *ReadError naming %s at a compressed offset", err, path)
+			}
+			if first == "" {
+				first, pages = err.Error(), n
+			} else if err.Error() != first || n != pages {
+				t.Fatalf("%d pages then %v; in process: %d pages then %s", n, err, pages, first)
+			}
+		})
 	}
 }
 
-func TestOpenTruncatedBzip2(t *testing.T) {
-	data := genExport(genOptions{seed: 12, size: 1 << 20, schema: "0.11"})
-	compressed := compressBzip2(t, data, 1)
-	path := filepath.Join(t.TempDir(), "cut.xml.bz2")
-	if err := os.WriteFile(path, compressed[:len(compressed)*2/3], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	err = drain(r)
-	var re *ReadError
-	if !errors.As(err, &re) || re.File != path || re.Offset <= 0 || re.Offset > int64(len(compressed)) {
-		t.Fatalf("got %v, want a *ReadError naming %s at a compressed offset", err, path)
+// drainRevisions reads the rest of the current page's revisions.
+func drainRevisions(r *Reader) error {
+	for {
+		if _, err := r.NextRevision(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
 	}
 }

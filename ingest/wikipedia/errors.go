@@ -17,6 +17,9 @@ type ReadError struct {
 }
 
 func (e *ReadError) Error() string {
+	if e.Offset < 0 { // a failure with no position, such as lbzip2 dying
+		return fmt.Sprintf("wikipedia: %s: read error: %v", e.File, e.Err)
+	}
 	return fmt.Sprintf("wikipedia: %s: read error at byte offset %d: %v", e.File, e.Offset, e.Err)
 }
 

@@ -1,0 +1,167 @@
+package wikipedia
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// LbzipEnv names the environment variable that picks the .bz2 decoder: "off" decodes in
+// process, a path names the lbzip2 binary; unset, lbzip2 is used when it is on PATH.
+const LbzipEnv = "PREFSTREAM_LBZIP2"
+
+// lbzip2Binary is the parallel bzip2 decompressor used for .bz2 exports (Debian's lbzip2): its
+// C decoder does per core what compress/bzip2 does in 1.5 times the CPU, and it too decodes
+// blocks on every core. Without it, newBzip2Reader decodes in process. Tests set it to "" to
+// check the in-process path.
+var lbzip2Binary = func() string {
+	name := os.Getenv(LbzipEnv)
+	switch name {
+	case "off":
+		return ""
+	case "":
+		name = "lbzip2"
+	}
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		return ""
+	}
+	return bin
+}()
+
+// UsesLbzip2 says whether .bz2 exports are decoded by lbzip2 here.
+func UsesLbzip2() bool { return lbzip2Binary != "" }
+
+// Bzip2Decoder says what decodes .bz2 exports here: "lbzip2 (PATH)" or "in process".
+func Bzip2Decoder() string {
+	if UsesLbzip2() {
+		return "lbzip2 (" + lbzip2Binary + ")"
+	}
+	return "in process (compress/bzip2 on every core)"
+}
+
+// openLbzip2 streams path through `lbzip2 -dc`. When lbzip2 fails (a truncated or corrupt
+// file) it may stop before blocks that are whole, so the in-process decoder takes over where
+// its output ended: the stream goes on to the last whole block and ends with the error
+// newBzip2Reader gives, at the compressed offset where the file breaks. Either way the output
+// is the in-process decoder's.
+func openLbzip2(bin, path string) (io.ReadCloser, error) {
+	cmd := exec.Command(bin, "-d", "-c", "-n", strconv.Itoa(runtime.GOMAXPROCS(0)), "--", path)
+	stderr := &strings.Builder{}
+	cmd.Stderr = &limitedWriter{w: stderr, left: 2 << 10}
+	out, err := cmd.StdoutPipe()
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wikipedia: %s: starting lbzip2: %w", path, err)
+	}
+	return &lbzip2Stream{path: path, cmd: cmd, out: out, stderr: stderr}, nil
+}
+
+type lbzip2Stream struct {
+	path      string
+	cmd       *exec.Cmd
+	out       io.ReadCloser
+	stderr    *strings.Builder
+	got       int64         // bytes lbzip2 delivered
+	fallback  io.ReadCloser // the in-process decoder, after lbzip2 failed
+	err       error         // sticky; io.EOF once lbzip2 exited cleanly
+	waitOnce  sync.Once
+	waitError error
+}
+
+func (s *lbzip2Stream) Read(p []byte) (int, error) {
+	if s.fallback != nil {
+		return s.fallback.Read(p)
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.out.Read(p)
+	s.got += int64(n)
+	switch {
+	case err == io.EOF:
+		s.err = s.finish()
+	case err != nil:
+		s.err = &ReadError{File: s.path, Offset: -1, Err: fmt.Errorf("reading lbzip2's output: %w", err)}
+	}
+	if s.fallback != nil && n == 0 {
+		return s.fallback.Read(p)
+	}
+	return n, s.err
+}
+
+func (s *lbzip2Stream) wait() error {
+	s.waitOnce.Do(func() { s.waitError = s.cmd.Wait() })
+	return s.waitError
+}
+
+// finish waits for lbzip2. When it failed, the in-process decoder skips what lbzip2 delivered
+// and becomes the stream; finish returns nil then.
+func (s *lbzip2Stream) finish() error {
+	err := s.wait()
+	if err == nil {
+		return io.EOF
+	}
+	failed := fmt.Errorf("lbzip2: %w: %s", err, strings.TrimSpace(s.stderr.String()))
+	f, openErr := os.Open(s.path)
+	if openErr != nil {
+		return &ReadError{File: s.path, Offset: -1, Err: errors.Join(failed, openErr)}
+	}
+	d := newBzip2Reader(f, s.path, 0)
+	fallback := readCloser{d, closers{d, f}}
+	if _, err := io.CopyN(io.Discard, d, s.got); err != nil {
+		fallback.Close()
+		if errors.Is(err, io.EOF) { // the in-process decoder found less than lbzip2 gave
+			return &ReadError{File: s.path, Offset: -1, Err: failed}
+		}
+		return err
+	}
+	s.fallback = fallback
+	return nil
+}
+
+// Close stops lbzip2 if the stream was not read to its end.
+func (s *lbzip2Stream) Close() error {
+	if s.err == nil && s.fallback == nil {
+		_ = s.cmd.Process.Kill() // our own child, stopped early on purpose
+	}
+	_ = s.wait()
+	if s.fallback != nil {
+		return s.fallback.Close()
+	}
+	return nil
+}
+
+// closers closes each in turn.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// limitedWriter keeps the first left bytes written to it.
+type limitedWriter struct {
+	w    io.Writer
+	left int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.left > 0 {
+		k := min(len(p), l.left)
+		l.left -= k
+		_, _ = l.w.Write(p[:k])
+	}
+	return len(p), nil
+}
