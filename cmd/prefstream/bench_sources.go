@@ -203,7 +203,7 @@ func benchWikipedia(w io.Writer, dir string, big, small int64) error {
 	fmt.Fprintf(os.Stderr, "  the .bz2 decoder: %s\n", wikipedia.Bzip2Decoder())
 	if wikipedia.UsesLbzip2() {
 		os.Setenv(wikipedia.LbzipEnv, "off")
-		err := r.add(bigHistory.Bytes)(timePipeline(dir, "pipeline (.bz2, in-process decoder)", "wikipedia="+bz2))
+		err := r.add(bigHistory.Bytes)(timePipeline(dir, "pipeline (.bz2, Go decoder)", "wikipedia="+bz2))
 		os.Unsetenv(wikipedia.LbzipEnv)
 		if err != nil {
 			return err
