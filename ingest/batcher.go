@@ -186,6 +186,7 @@ func (bt *Batcher) Add(ctx context.Context, d schemas.Document) error {
 	bt.pendingLen[k] += size
 	bt.buffered += size
 	bt.cp.Counts.Documents++
+	documentsIn.WithLabelValues(bt.source).Inc()
 	if len(bt.pending[k]) >= bus.BatchRows || bt.pendingLen[k] >= bus.BatchBytes {
 		return bt.publish(ctx, k)
 	}
@@ -301,6 +302,7 @@ func (bt *Batcher) DeadLetter(ctx context.Context, reason, origin string, d sche
 	h.Set(schemas.HeaderSchema, schemas.DocumentSchema)
 	h.Set(schemas.HeaderDump, bt.cp.Dump)
 	bt.cp.Counts.DeadLetters++
+	deadLettersIn.WithLabelValues(bt.source).Inc()
 	return bus.DeadLetter(ctx, bt.b.JS, bus.DeadLetterSubject("ingest", bt.source), "dlq/"+bt.cp.Identity+"/"+origin, data, h, reason, origin)
 }
 

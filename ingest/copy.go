@@ -75,14 +75,15 @@ func Copy(ctx context.Context, bt *Batcher, r Reader, o CopyOptions) error {
 			if o.Progress != nil {
 				o.Progress(r.Offset(), o.Total)
 			}
-			bt.cp.Counts.Bytes += r.Offset() - start
+			bt.countBytes(r.Offset() - start)
 			return nil
 		case errors.Is(err, ErrSkip):
 			bt.cp.Counts.Skipped++
+			skippedIn.WithLabelValues(bt.source).Inc()
 		case err != nil:
 			var bad *BadRecord
 			if !errors.As(err, &bad) {
-				bt.cp.Counts.Bytes += r.Offset() - start
+				bt.countBytes(r.Offset() - start)
 				return err
 			}
 			doc := schemas.Document{Text: string(bad.Row), SourceFile: bad.File, Offset: bad.Offset}
@@ -96,7 +97,7 @@ func Copy(ctx context.Context, bt *Batcher, r Reader, o CopyOptions) error {
 		}
 		off := r.Offset()
 		if off >= next && (!paged || atBoundary) {
-			bt.cp.Counts.Bytes += off - start
+			bt.countBytes(off - start)
 			start = off
 			if err := bt.Flush(ctx, Position(o.File, off)); err != nil {
 				return err

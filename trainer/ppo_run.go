@@ -165,6 +165,7 @@ func RunPPO(ctx context.Context, js jetstream.JetStream, reg *registry.Registry,
 			return err
 		}
 		version = e.Version
+		observePPO(o.Run, stats, version)
 		if o.Log != nil {
 			o.Log(stats, version, batch.ids)
 		}

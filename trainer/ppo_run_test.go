@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/internal/lake"
 	"github.com/prefstream/prefstream/internal/registry"
@@ -198,4 +200,42 @@ func TestPPOFromLake(t *testing.T) {
 	if e, err := reg.Resolve(ctx, PolicyName("offline")); err != nil || e.Version != 4 {
 		t.Fatalf("newest offline policy %+v, %v", e, err)
 	}
+	// The run's Prometheus series say the same.
+	for name, want := range map[string]float64{"prefstream_ppo_update": 3, "prefstream_ppo_policy_version": 4,
+		"prefstream_ppo_trajectories_total": 40, "prefstream_ppo_policy_lag": 40} {
+		if got := metricValue(t, name, "run", "offline"); got != want {
+			t.Errorf("%s{run=offline} = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// metricValue reads the value (a histogram's count) of the series of name whose label is value
+// from the default Prometheus registry.
+func metricValue(t *testing.T, name, label, value string) float64 {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					switch {
+					case m.Gauge != nil:
+						return m.Gauge.GetValue()
+					case m.Counter != nil:
+						return m.Counter.GetValue()
+					case m.Histogram != nil:
+						return float64(m.Histogram.GetSampleCount())
+					}
+				}
+			}
+		}
+	}
+	t.Fatalf("no series %s{%s=%q}", name, label, value)
+	return 0
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/prefstream/prefstream/featurize"
@@ -231,7 +232,16 @@ func TestPipelineGeneratedSiteAnd7z(t *testing.T) {
 	with7z := err == nil
 	site := generateSite(t, dumps, 1500, with7z)
 	lakeDir := filepath.Join(t.TempDir(), "lake")
+	docsBefore, pairsBefore := seriesValue(t, "prefstream_ingest_documents_total", "stackexchange"),
+		seriesValue(t, "prefstream_featurize_pairs_total", "stackexchange")
 	sum := runTestPipeline(t, testGlobals(t), lakeDir, input{"stackexchange", site})
+	// The Prometheus series count what the summary counts.
+	if docs := seriesValue(t, "prefstream_ingest_documents_total", "stackexchange") - docsBefore; docs != float64(sum.Documents["stackexchange"]) {
+		t.Errorf("prefstream_ingest_documents_total rose by %v, the summary counts %d documents", docs, sum.Documents["stackexchange"])
+	}
+	if n := seriesValue(t, "prefstream_featurize_pairs_total", "stackexchange") - pairsBefore; n != float64(sum.Pairs["stackexchange"]) {
+		t.Errorf("prefstream_featurize_pairs_total rose by %v, the summary counts %d pairs", n, sum.Pairs["stackexchange"])
+	}
 	pairs := readPairs(t, lakeDir)
 	want := independentAskellPairs(t, filepath.Join(site, "Posts.xml"), filepath.Join(site, "Votes.xml"))
 	if len(pairs) != want || sum.Pairs["stackexchange"] != int64(want) {
@@ -255,6 +265,24 @@ func TestPipelineGeneratedSiteAnd7z(t *testing.T) {
 	if got := pairIDs(readPairs(t, lake7z)); strings.Join(got, ",") != strings.Join(pairIDs(pairs), ",") {
 		t.Fatalf(".7z gave %d pairs, the folder %d", len(got), len(pairs))
 	}
+}
+
+// seriesValue is the value of the counter name{source="source"} in this process, 0 before it
+// was first counted.
+func seriesValue(t *testing.T, name, source string) float64 {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			if f.GetName() == name && len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == source {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func pairIDs(pairs []schemas.Pair) []string {

@@ -30,6 +30,9 @@ type globals struct {
 	log         *zap.Logger
 	// deny stops the running command when the NATS server denies it a subject.
 	deny context.CancelCauseFunc
+	// serveOnce starts the metrics server once, however many stages a command runs (demo).
+	serveOnce sync.Once
+	serveErr  error
 }
 
 func newRoot() *cobra.Command {
@@ -77,7 +80,7 @@ separate processes on many machines.`,
 	f.StringVar(&g.bus.TLSKey, "tls-key", "", "client key for NATS")
 	f.StringVar(&g.logFormat, "log-format", "console", "log format: console or json")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	f.StringVar(&g.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. :9090) for long-running services")
+	f.StringVar(&g.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address (e.g. :9090) for long-running services and training runs")
 	g.memoryLimit = 600 << 20
 	f.Var(&g.memoryLimit, "memory-limit", "soft memory limit of the process (GOMEMLIMIT wins when set; 0: none). Garbage is collected as the heap nears it (GOGC=off unless GOGC is set); the embedded server's block caches are weak references and go first")
 	f.StringVar(&g.cpuProfile, "cpu-profile", "", "write a CPU profile of the run to this file")
@@ -148,7 +151,8 @@ func (g *globals) connect(ctx context.Context, service string) (*bus.Bus, error)
 
 // serve starts the metrics endpoint of a long-running service.
 func (g *globals) serve(ctx context.Context) error {
-	return obs.ServeMetrics(ctx, g.metricsAddr, g.log)
+	g.serveOnce.Do(func() { g.serveErr = obs.ServeMetrics(ctx, g.metricsAddr, g.log) })
+	return g.serveErr
 }
 
 func (g *globals) startProfiles() error {

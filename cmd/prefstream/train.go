@@ -222,6 +222,9 @@ func runTrainPM(ctx context.Context, g *globals, out io.Writer, f trainPMFlags) 
 		return err
 	}
 	defer b.Close()
+	if err := g.serve(ctx); err != nil {
+		return err
+	}
 	reg, err := registry.Open(ctx, b.JS, b.Replicas)
 	if err != nil {
 		return err
@@ -290,6 +293,7 @@ func runTrainPM(ctx context.Context, g *globals, out io.Writer, f trainPMFlags) 
 }
 
 func logProgress(log *zap.Logger, name string, p trainer.Progress) {
+	trainer.ObserveProgress(name, p)
 	fields := []zap.Field{zap.String("model", name), zap.Int("step", p.Step), zap.Int64("pairs", p.Pairs)}
 	if p.Loss != 0 {
 		fields = append(fields, zap.Float64("train_loss", p.Loss))

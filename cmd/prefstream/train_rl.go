@@ -121,6 +121,9 @@ func runTrainPPO(ctx context.Context, g *globals, out io.Writer, f trainPPOFlags
 		return err
 	}
 	defer b.Close()
+	if err := g.serve(ctx); err != nil {
+		return err
+	}
 	if f.plotPath == "" {
 		f.plotPath = "ppo-" + f.run + ".png"
 	}
