@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/prefstream/prefstream/internal/registry"
@@ -17,8 +18,10 @@ const DefaultCacheModels = 4
 // and they sample from the same read-only weights. Safe for concurrent use.
 type ModelCache struct {
 	capacity int
-	mu       sync.Mutex
-	loads    map[string]*cachedLoad
+	// load fetches and decodes one version (loadCheckpoint; tests replace it).
+	load  func(ctx context.Context, reg *registry.Registry, ref string) (*trainer.Checkpoint, registry.Entry, error)
+	mu    sync.Mutex
+	loads map[string]*cachedLoad
 	// order holds the refs of loads, least recently used first.
 	order []string
 }
@@ -36,12 +39,13 @@ func NewModelCache(capacity int) *ModelCache {
 	if capacity < 1 {
 		capacity = DefaultCacheModels
 	}
-	return &ModelCache{capacity: capacity, loads: map[string]*cachedLoad{}}
+	return &ModelCache{capacity: capacity, loads: map[string]*cachedLoad{}, load: loadCheckpoint}
 }
 
 // checkpoint returns the model stored under ref ("name@version"), loading it with reg unless
-// it is cached or being loaded by another worker, whose result (or error) it then shares. A
-// failed load is not kept: the next call tries again.
+// it is cached or being loaded by another worker, whose result (or error) it then shares,
+// unless that worker was stopped mid-load: then this call loads it. A failed load is not kept:
+// the next call tries again.
 func (c *ModelCache) checkpoint(ctx context.Context, reg *registry.Registry, ref string) (*trainer.Checkpoint, registry.Entry, error) {
 	c.mu.Lock()
 	l, ok := c.loads[ref]
@@ -55,12 +59,15 @@ func (c *ModelCache) checkpoint(ctx context.Context, reg *registry.Registry, ref
 	if ok {
 		select {
 		case <-l.done:
+			if l.err != nil && ctx.Err() == nil && (errors.Is(l.err, context.Canceled) || errors.Is(l.err, context.DeadlineExceeded)) {
+				return c.checkpoint(ctx, reg, ref) // the worker loading it stopped, not the load: load it here
+			}
 			return l.ck, l.entry, l.err
 		case <-ctx.Done():
 			return nil, registry.Entry{}, ctx.Err()
 		}
 	}
-	l.ck, l.entry, l.err = loadCheckpoint(ctx, reg, ref)
+	l.ck, l.entry, l.err = c.load(ctx, reg, ref)
 	c.mu.Lock()
 	if l.err != nil {
 		delete(c.loads, ref)

@@ -1,10 +1,13 @@
 package rollout
 
 import (
+	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prefstream/prefstream/internal/registry"
 	"github.com/prefstream/prefstream/trainer"
 )
 
@@ -63,5 +66,45 @@ func TestWorkersWithoutACacheLoadTheirOwn(t *testing.T) {
 	waitFor(t, 20*time.Second, "both workers to install the policy", func() bool { return installed.Load() == 2 })
 	if workers[0].cur.Load().models.Policy == workers[1].cur.Load().models.Policy {
 		t.Fatal("two workers without a shared cache share a model")
+	}
+}
+
+// A worker stopped while it loads a version does not fail the workers waiting for it: one of
+// them loads it instead.
+func TestModelCacheLoaderStopped(t *testing.T) {
+	cache := NewModelCache(2)
+	started := make(chan struct{})
+	var calls atomic.Int32
+	want := &trainer.Checkpoint{}
+	cache.load = func(ctx context.Context, _ *registry.Registry, ref string) (*trainer.Checkpoint, registry.Entry, error) {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-ctx.Done() // the first loader is stopped mid-load
+			return nil, registry.Entry{}, ctx.Err()
+		}
+		return want, registry.Entry{Name: "policy-r", Version: 1}, nil
+	}
+	stopped, stop := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, _, err := cache.checkpoint(stopped, nil, "policy-r@1")
+		first <- err
+	}()
+	<-started
+	waiter := make(chan *trainer.Checkpoint, 1)
+	go func() {
+		ck, _, err := cache.checkpoint(context.Background(), nil, "policy-r@1")
+		if err != nil {
+			t.Error(err)
+		}
+		waiter <- ck
+	}()
+	time.Sleep(50 * time.Millisecond) // the waiter is waiting on the first load
+	stop()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the stopped loader got %v", err)
+	}
+	if ck := <-waiter; ck != want || calls.Load() != 2 {
+		t.Fatalf("the waiter got %p after %d loads, want the second load's checkpoint", ck, calls.Load())
 	}
 }
