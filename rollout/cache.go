@@ -2,7 +2,7 @@ package rollout
 
 import (
 	"context"
-	"errors"
+	"slices"
 	"sync"
 
 	"github.com/prefstream/prefstream/internal/registry"
@@ -31,6 +31,9 @@ type cachedLoad struct {
 	ck    *trainer.Checkpoint
 	entry registry.Entry
 	err   error
+	// stopped: the worker loading it was stopped mid-load (its context ended), so err says
+	// nothing of the version.
+	stopped bool
 }
 
 // NewModelCache keeps up to capacity loaded models (DefaultCacheModels if capacity < 1). A
@@ -59,7 +62,7 @@ func (c *ModelCache) checkpoint(ctx context.Context, reg *registry.Registry, ref
 	if ok {
 		select {
 		case <-l.done:
-			if l.err != nil && ctx.Err() == nil && (errors.Is(l.err, context.Canceled) || errors.Is(l.err, context.DeadlineExceeded)) {
+			if l.stopped && ctx.Err() == nil {
 				return c.checkpoint(ctx, reg, ref) // the worker loading it stopped, not the load: load it here
 			}
 			return l.ck, l.entry, l.err
@@ -68,15 +71,51 @@ func (c *ModelCache) checkpoint(ctx context.Context, reg *registry.Registry, ref
 		}
 	}
 	l.ck, l.entry, l.err = c.load(ctx, reg, ref)
+	l.stopped = l.err != nil && ctx.Err() != nil
 	c.mu.Lock()
 	if l.err != nil {
 		delete(c.loads, ref)
 		c.order = removeRef(c.order, ref)
+	} else {
+		c.dropOlder(ref)
 	}
 	c.evict()
 	c.mu.Unlock()
 	close(l.done)
 	return l.ck, l.entry, l.err
+}
+
+// keep marks the models of refs as in use (a worker reusing them for a new policy version), so
+// that the cache lets go of old policy versions before them.
+func (c *ModelCache) keep(refs ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ref := range refs {
+		if _, ok := c.loads[ref]; ok {
+			c.touch(ref)
+		}
+	}
+}
+
+// dropOlder forgets the finished loads of earlier versions of ref's model: workers only move
+// to newer versions, so no worker will ask for those again. c.mu is held.
+func (c *ModelCache) dropOlder(ref string) {
+	name, version, err := registry.ParseRef(ref)
+	if err != nil || version <= 0 {
+		return
+	}
+	for _, other := range slices.Clone(c.order) {
+		n, v, err := registry.ParseRef(other)
+		if err != nil || n != name || v <= 0 || v >= version {
+			continue
+		}
+		select {
+		case <-c.loads[other].done:
+			delete(c.loads, other)
+			c.order = removeRef(c.order, other)
+		default:
+		}
+	}
 }
 
 // touch moves ref to the most recently used end; c.mu is held.

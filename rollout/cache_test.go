@@ -2,6 +2,8 @@ package rollout
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -17,7 +19,7 @@ func TestWorkersShareLoadedModels(t *testing.T) {
 	c := newCluster(t)
 	ctx := testContext(t)
 	const run = "cache"
-	cache := NewModelCache(3)
+	cache := NewModelCache(DefaultCacheModels)
 	var installed atomic.Int32
 	var workers []*Worker
 	for _, name := range []string{"w1", "w2", "w3"} {
@@ -41,11 +43,16 @@ func TestWorkersShareLoadedModels(t *testing.T) {
 				t.Fatalf("version %d: worker %d loaded its own copy of a model", v, i+2)
 			}
 		}
+		// The cache holds this version, the reference and the PM: not the versions no worker
+		// uses any more, and not at the cost of the models every version shares.
 		cache.mu.Lock()
-		held, order := len(cache.loads), len(cache.order)
+		held := slices.Sorted(maps.Keys(cache.loads))
+		order := len(cache.order)
 		cache.mu.Unlock()
-		if held > 3 || held != order {
-			t.Fatalf("version %d: the cache holds %d models (%d in its order), capacity 3", v, held, order)
+		want := []string{labels[LabelPM], registry.Ref(trainer.PolicyName(run), v), labels[LabelReference]}
+		slices.Sort(want)
+		if !slices.Equal(held, want) || order != len(held) {
+			t.Fatalf("version %d: the cache holds %v (%d in its order), want %v", v, held, order, want)
 		}
 	}
 }

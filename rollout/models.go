@@ -108,6 +108,7 @@ func (w *Worker) load(ctx context.Context, e registry.Entry, cur *modelSet) (*mo
 	}
 	if cur != nil && cur.reference.Ref() == refEntry.Ref() {
 		set.reference, set.models.Reference = cur.reference, cur.models.Reference
+		w.models.keep(refEntry.Ref())
 	} else {
 		rck, re, err := w.models.checkpoint(ctx, w.reg, refEntry.Ref())
 		if err != nil {
@@ -134,6 +135,7 @@ func (w *Worker) load(ctx context.Context, e registry.Entry, cur *modelSet) (*mo
 	}
 	if cur != nil && cur.pm.Ref() == pmEntry.Ref() {
 		set.pm, set.models.PM = cur.pm, cur.models.PM
+		w.models.keep(pmEntry.Ref())
 	} else {
 		pck, pme, err := w.models.checkpoint(ctx, w.reg, pmEntry.Ref())
 		if err != nil {
