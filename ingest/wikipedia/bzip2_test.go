@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -282,7 +284,11 @@ func TestOpenBadBzip2(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer r.Close()
+			defer func() {
+				if err := r.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			}()
 			n := 0
 			for {
 				if _, err = r.NextPage(); err != nil {
@@ -314,5 +320,34 @@ func drainRevisions(r *Reader) error {
 		} else if err != nil {
 			return err
 		}
+	}
+}
+
+// lbzip2 stopped by a signal from outside is not a bad file: the stream ends with that error at
+// once, without decoding the file again in process.
+func TestLbzip2KilledIsNotDiagnosed(t *testing.T) {
+	if lbzip2Binary == "" {
+		t.Skip("lbzip2 is not installed (Debian lbzip2)")
+	}
+	data := genExport(genOptions{seed: 13, size: 8 << 20, schema: "0.11"})
+	path := filepath.Join(t.TempDir(), "big.xml.bz2")
+	if err := os.WriteFile(path, compressBzip2(t, data, 9), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := openLbzip2(lbzip2Binary, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if _, err := io.ReadFull(rc, make([]byte, 1<<10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.(*lbzip2Stream).cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.Copy(io.Discard, rc)
+	var re *ReadError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "signal") || rc.(*lbzip2Stream).fallback != nil {
+		t.Fatalf("got %v (fallback %v), want lbzip2's signal as the error and no in-process decoding", err, rc.(*lbzip2Stream).fallback != nil)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // LbzipEnv names the environment variable that picks the .bz2 decoder: "off" decodes in
@@ -53,6 +54,9 @@ func Bzip2Decoder() string {
 // is the in-process decoder's.
 func openLbzip2(bin, path string) (io.ReadCloser, error) {
 	cmd := exec.Command(bin, "-d", "-c", "-n", strconv.Itoa(runtime.GOMAXPROCS(0)), "--", path)
+	// Its own process group: a Ctrl-C meant for prefstream must not reach lbzip2 first and
+	// look like a decoding failure. prefstream stops it itself (Close).
+	ownProcessGroup(cmd)
 	stderr := &strings.Builder{}
 	cmd.Stderr = &limitedWriter{w: stderr, left: 2 << 10}
 	out, err := cmd.StdoutPipe()
@@ -75,6 +79,7 @@ type lbzip2Stream struct {
 	err       error         // sticky; io.EOF once lbzip2 exited cleanly
 	waitOnce  sync.Once
 	waitError error
+	exited    atomic.Bool
 }
 
 func (s *lbzip2Stream) Read(p []byte) (int, error) {
@@ -99,7 +104,7 @@ func (s *lbzip2Stream) Read(p []byte) (int, error) {
 }
 
 func (s *lbzip2Stream) wait() error {
-	s.waitOnce.Do(func() { s.waitError = s.cmd.Wait() })
+	s.waitOnce.Do(func() { s.waitError = s.cmd.Wait(); s.exited.Store(true) })
 	return s.waitError
 }
 
@@ -111,12 +116,15 @@ func (s *lbzip2Stream) finish() error {
 		return io.EOF
 	}
 	failed := fmt.Errorf("lbzip2: %w: %s", err, strings.TrimSpace(s.stderr.String()))
+	if killedBySignal(s.cmd) { // stopped from outside, not a bad file: nothing to diagnose
+		return &ReadError{File: s.path, Offset: -1, Err: failed}
+	}
 	f, openErr := os.Open(s.path)
 	if openErr != nil {
 		return &ReadError{File: s.path, Offset: -1, Err: errors.Join(failed, openErr)}
 	}
 	d := newBzip2Reader(f, s.path, 0)
-	fallback := readCloser{d, closers{d, f}}
+	fallback := readCloser{d, d} // closing the decoder closes f
 	if _, err := io.CopyN(io.Discard, d, s.got); err != nil {
 		fallback.Close()
 		if errors.Is(err, io.EOF) { // the in-process decoder found less than lbzip2 gave
@@ -128,27 +136,17 @@ func (s *lbzip2Stream) finish() error {
 	return nil
 }
 
-// Close stops lbzip2 if the stream was not read to its end.
+// Close stops lbzip2 if it is still running (the stream was not read to its end).
 func (s *lbzip2Stream) Close() error {
-	if s.err == nil && s.fallback == nil {
+	if !s.exited.Load() {
 		_ = s.cmd.Process.Kill() // our own child, stopped early on purpose
 	}
+	_ = s.out.Close()
 	_ = s.wait()
 	if s.fallback != nil {
 		return s.fallback.Close()
 	}
 	return nil
-}
-
-// closers closes each in turn.
-type closers []io.Closer
-
-func (cs closers) Close() error {
-	var errs []error
-	for _, c := range cs {
-		errs = append(errs, c.Close())
-	}
-	return errors.Join(errs...)
 }
 
 // limitedWriter keeps the first left bytes written to it.
