@@ -99,20 +99,22 @@ func (m *Model) Generate(prompts [][]int32, s Sampling, rng *rand.Rand) ([]Gener
 	// Decoding: each CPU takes a share of the sequences and runs them to the end on its own.
 	// One token per sequence is too little work to split each step's products over the CPUs:
 	// on 2 cores the forks and joins cost more than they saved.
+	// With fewer sequences than CPUs, each group's kernels share out the CPUs left.
 	groups := min(nn.Workers(), b)
+	groupExec := nn.Exec{Workers: max(1, nn.Workers()/groups)}
 	nn.Parallel(groups, func(_, g int) {
 		lo, hi := g*b/groups, (g+1)*b/groups
-		m.decode(gens[lo:hi], last[lo*d:hi*d], cache.sequences(lo, hi), rngs[lo:hi], s)
+		m.decode(gens[lo:hi], last[lo*d:hi*d], cache.sequences(lo, hi), rngs[lo:hi], s, groupExec)
 	})
 	return gens, nil
 }
 
 // decode samples the responses of gens, whose prompts are in the cache and whose last hidden
-// rows are last, on the calling goroutine.
-func (m *Model) decode(gens []Generation, last []float32, cache *kvCache, rngs []*rand.Rand, s Sampling) {
+// rows are last, on the calling goroutine with exec's kernels.
+func (m *Model) decode(gens []Generation, last []float32, cache *kvCache, rngs []*rand.Rand, s Sampling, exec nn.Exec) {
 	c := m.Config
 	b := len(gens)
-	st := newDecodeState(m, b, nn.Serial)
+	st := newDecodeState(m, b, exec)
 	pos := make([]int, b)
 	for i, g := range gens {
 		pos[i] = len(g.Prompt)
@@ -267,15 +269,24 @@ func (st *decodeState) step(tokens []int32, pos []int, done []bool, cache *kvCac
 	return st.x
 }
 
-// drawFrom returns the first i at which probs[0] + ... + probs[i] reaches u, skipping whole
-// blocks of 16 by their sums (a running total is one long chain of dependent additions). When
-// rounding leaves u above the total, it returns the last token with any probability.
-func drawFrom(probs []float32, u float64) int {
+// drawFrom draws a token with probability proportional to probs, r uniform in [0, 1): it
+// returns the first i at which probs[0] + ... + probs[i] reaches r times their total. Both the
+// total and the search add the probabilities in blocks of 16 (a running total would be one long
+// chain of dependent additions), in the same order, so rounding cannot leave the draw past the
+// end but by the last bits of a float64; then the likeliest token is drawn.
+func drawFrom(probs []float32, r float64) int {
+	blocks := len(probs) / 16
+	var total float64
+	for b := range blocks {
+		total += block16(probs[b*16:])
+	}
+	for _, p := range probs[blocks*16:] {
+		total += float64(p)
+	}
+	u := r * total
 	i := 0
 	for ; i+16 <= len(probs); i += 16 {
-		p := probs[i : i+16 : i+16]
-		block := float64(((p[0]+p[1])+(p[2]+p[3]))+((p[4]+p[5])+(p[6]+p[7]))) +
-			float64(((p[8]+p[9])+(p[10]+p[11]))+((p[12]+p[13])+(p[14]+p[15])))
+		block := block16(probs[i:])
 		if u <= block {
 			break
 		}
@@ -286,11 +297,20 @@ func drawFrom(probs []float32, u float64) int {
 			return i
 		}
 	}
-	last := len(probs) - 1
-	for last > 0 && probs[last] == 0 {
-		last--
+	best := 0
+	for i, p := range probs {
+		if p > probs[best] {
+			best = i
+		}
 	}
-	return last
+	return best
+}
+
+// block16 is the sum of p[0:16].
+func block16(p []float32) float64 {
+	p = p[:16:16]
+	return float64(((p[0]+p[1])+(p[2]+p[3]))+((p[4]+p[5])+(p[6]+p[7]))) +
+		float64(((p[8]+p[9])+(p[10]+p[11]))+((p[12]+p[13])+(p[14]+p[15])))
 }
 
 // maxOf is the largest of xs (not empty).
@@ -347,7 +367,7 @@ func sample(logits []float32, s Sampling, rng *rand.Rand, probs []float32) (int3
 			chosen = idx[n-1]
 		}
 	} else {
-		chosen = drawFrom(probs, rng.Float64()*sum)
+		chosen = drawFrom(probs, rng.Float64())
 	}
 	return int32(chosen), float32(float64(logits[chosen]*inv) - logZ)
 }

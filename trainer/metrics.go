@@ -53,13 +53,19 @@ func observePPO(run string, st PPOStats, version int) {
 		ppoGauges[name].WithLabelValues(run).Set(v)
 	}
 	ppoTrajectories.WithLabelValues(run).Add(float64(st.Trajectories))
-	ppoDropped.WithLabelValues(run).Add(float64(st.Dropped))
+	observeDropped(run, st)
 	lag := ppoLag.WithLabelValues(run)
 	for versions, n := range st.Lag {
 		for range n {
 			lag.Observe(float64(versions))
 		}
 	}
+}
+
+// observeDropped counts the trajectories of a batch dropped as too stale, whether or not the
+// rest made an update.
+func observeDropped(run string, st PPOStats) {
+	ppoDropped.WithLabelValues(run).Add(float64(st.Dropped))
 }
 
 // ObserveProgress records a training run's progress report (Options.Log) as the

@@ -147,6 +147,7 @@ func RunPPO(ctx context.Context, js jetstream.JetStream, reg *registry.Registry,
 			if o.OnDropped != nil {
 				o.OnDropped(stats)
 			}
+			observeDropped(o.Run, stats)
 			if err := batch.ack(ctx); err != nil {
 				return err
 			}

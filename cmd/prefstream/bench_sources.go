@@ -202,9 +202,14 @@ func benchWikipedia(w io.Writer, dir string, big, small int64) error {
 	}
 	fmt.Fprintf(os.Stderr, "  the .bz2 decoder: %s\n", wikipedia.Bzip2Decoder())
 	if wikipedia.UsesLbzip2() {
+		old, had := os.LookupEnv(wikipedia.LbzipEnv)
 		os.Setenv(wikipedia.LbzipEnv, "off")
 		err := r.add(bigHistory.Bytes)(timePipeline(dir, "pipeline (.bz2, Go decoder)", "wikipedia="+bz2))
-		os.Unsetenv(wikipedia.LbzipEnv)
+		if had {
+			os.Setenv(wikipedia.LbzipEnv, old)
+		} else {
+			os.Unsetenv(wikipedia.LbzipEnv)
+		}
 		if err != nil {
 			return err
 		}

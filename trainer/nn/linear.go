@@ -40,7 +40,10 @@ func (e Exec) Linear(y, x, w, b []float32, rows, in, out int) {
 // work is split by blocks of output columns instead, so that every CPU has some.
 func (e Exec) linearByColumns(y, x, w, b []float32, rows, in, out int) {
 	workers := e.Workers
-	chunk := (out + workers - 1) / workers
+	// Blocks of whole kernel widths: every column is computed by the same kernel, in the same
+	// order, however many CPUs share the work, so results do not depend on their number.
+	const width = 32
+	chunk := ((out+workers-1)/workers + width - 1) / width * width
 	e.units(workers, func(_, u int) {
 		lo, hi := u*chunk, min((u+1)*chunk, out)
 		if lo >= hi {

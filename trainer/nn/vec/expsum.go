@@ -14,7 +14,8 @@ var expConsts = [14]float32{
 }
 
 // ExpSum sets dst[i] = exp(src[i]*scale - shift), as Expf computes it to a few ulp, and returns
-// their sum; with dst nil it returns the sum alone. With AVX2 and FMA, eight at a time.
+// their sum; with dst nil it returns the sum alone. With AVX2 and FMA, eight at a time, and
+// each element's value does not depend on where src starts or ends.
 // Arguments below -87.3 give e^-87.3 (about 1e-38) rather than a denormal or 0.
 func ExpSum(dst, src []float32, scale, shift float32) float64 {
 	if dst != nil && len(dst) < len(src) {
@@ -31,6 +32,20 @@ func ExpSum(dst, src []float32, scale, shift float32) float64 {
 			}
 			sum = float64(expSum8(d, unsafe.SliceData(src), head, scale, shift, &expConsts[0]))
 		}
+		// The last few through the same kernel, padded: every element is computed the same
+		// way wherever a caller cuts src (GELU splits its rows over the CPUs).
+		if tail := len(src) - head; tail > 0 {
+			var in, out [8]float32
+			copy(in[:], src[head:])
+			expSum8(&out[0], &in[0], 8, scale, shift, &expConsts[0])
+			for i, e := range out[:tail] {
+				if dst != nil {
+					dst[head+i] = e
+				}
+				sum += float64(e)
+			}
+		}
+		return sum
 	}
 	for i := head; i < len(src); i++ {
 		e := Expf(max(src[i]*scale-shift, -87.33654))

@@ -171,6 +171,28 @@ func TestExpSumMatchesExpf(t *testing.T) {
 	}
 }
 
+// Each element's exponential is the same wherever the slice is cut (kernels split rows over
+// the CPUs, and results must not depend on how many there are).
+func TestExpSumIndependentOfCuts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	src := make([]float32, 131)
+	for i := range src {
+		src[i] = float32(rng.NormFloat64() * 5)
+	}
+	whole := make([]float32, len(src))
+	ExpSum(whole, src, 0.9, 1.5)
+	for _, cut := range []int{1, 3, 8, 13, 26, 64, 130} {
+		parts := make([]float32, len(src))
+		ExpSum(parts[:cut], src[:cut], 0.9, 1.5)
+		ExpSum(parts[cut:], src[cut:], 0.9, 1.5)
+		for i := range src {
+			if parts[i] != whole[i] {
+				t.Fatalf("cut at %d: element %d is %v, %v uncut", cut, i, parts[i], whole[i])
+			}
+		}
+	}
+}
+
 // A NaN argument gives NaN, and a NaN sum, as Expf does, at every position of a vector.
 func TestExpSumKeepsNaN(t *testing.T) {
 	for at := range 11 {
