@@ -26,3 +26,18 @@ func TestObserveProgress(t *testing.T) {
 		}
 	}
 }
+
+// A PPO run's series add up what each update reports, and batches dropped whole count too.
+func TestObservePPO(t *testing.T) {
+	observeDropped("run-metrics", PPOStats{Dropped: 5})
+	observePPO("run-metrics", PPOStats{Update: 4, Trajectories: 3, Dropped: 2, MeanReward: 0.25, Lag: map[int]int{0: 2, 3: 1}}, 7)
+	for name, want := range map[string]float64{
+		"prefstream_ppo_trajectories_dropped_total": 7, "prefstream_ppo_trajectories_total": 3,
+		"prefstream_ppo_policy_lag": 3, "prefstream_ppo_policy_version": 7, "prefstream_ppo_update": 4,
+		"prefstream_ppo_mean_reward": 0.25,
+	} {
+		if got := metricValue(t, name, "run", "run-metrics"); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+}
