@@ -2,9 +2,9 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
-	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
