@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/prefstream/prefstream/internal/sevenzip"
 )
 
 // LbzipEnv names the environment variable that picks the .bz2 decoder: "off" decodes in
@@ -57,8 +59,8 @@ func openLbzip2(bin, path string) (io.ReadCloser, error) {
 	// Its own process group: a Ctrl-C meant for prefstream must not reach lbzip2 first and
 	// look like a decoding failure. prefstream stops it itself (Close).
 	ownProcessGroup(cmd)
-	stderr := &strings.Builder{}
-	cmd.Stderr = &limitedWriter{w: stderr, left: 2 << 10}
+	stderr := sevenzip.NewTailBuffer(2 << 10)
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err == nil {
 		err = cmd.Start()
@@ -73,7 +75,7 @@ type lbzip2Stream struct {
 	path      string
 	cmd       *exec.Cmd
 	out       io.ReadCloser
-	stderr    *strings.Builder
+	stderr    *sevenzip.TailBuffer
 	got       int64         // bytes lbzip2 delivered
 	fallback  io.ReadCloser // the in-process decoder, after lbzip2 failed
 	err       error         // sticky; io.EOF once lbzip2 exited cleanly
@@ -147,19 +149,4 @@ func (s *lbzip2Stream) Close() error {
 		return s.fallback.Close()
 	}
 	return nil
-}
-
-// limitedWriter keeps the first left bytes written to it.
-type limitedWriter struct {
-	w    io.Writer
-	left int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.left > 0 {
-		k := min(len(p), l.left)
-		l.left -= k
-		_, _ = l.w.Write(p[:k])
-	}
-	return len(p), nil
 }

@@ -76,7 +76,7 @@ func Default() Extractor {
 // stops the command.
 func Binary(bin string) Extractor {
 	return func(m Member) (io.ReadCloser, error) {
-		stderr := &tailBuffer{max: maxStderrBytes}
+		stderr := NewTailBuffer(maxStderrBytes)
 		cmd := exec.Command(bin, "x", "-so", "-bd", "-y", "-spd", "--", m.Archive, m.Name)
 		cmd.Stderr = stderr
 		out, err := cmd.StdoutPipe()
@@ -94,7 +94,7 @@ type commandStream struct {
 	m      Member
 	cmd    *exec.Cmd
 	out    io.ReadCloser
-	stderr *tailBuffer
+	stderr *TailBuffer
 	got    int64
 	err    error // sticky; io.EOF once the end has been verified
 	waited bool
@@ -212,13 +212,17 @@ func checkSize(m Member, got int64) error {
 	return nil
 }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
+// TailBuffer keeps the last max bytes written to it: a child process's stderr, for the error
+// message when it fails.
+type TailBuffer struct {
 	max int
 	buf []byte
 }
 
-func (t *tailBuffer) Write(p []byte) (int, error) {
+// NewTailBuffer keeps the last max bytes.
+func NewTailBuffer(max int) *TailBuffer { return &TailBuffer{max: max} }
+
+func (t *TailBuffer) Write(p []byte) (int, error) {
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > 2*t.max {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
@@ -226,6 +230,6 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (t *tailBuffer) String() string {
+func (t *TailBuffer) String() string {
 	return string(t.buf[max(0, len(t.buf)-t.max):])
 }

@@ -156,7 +156,7 @@ func TestChecksAtEnd(t *testing.T) {
 }
 
 func TestTailBuffer(t *testing.T) {
-	tb := &tailBuffer{max: 8}
+	tb := NewTailBuffer(8)
 	for i := range 100 {
 		tb.Write([]byte{byte('a' + i%26)})
 	}

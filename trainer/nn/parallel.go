@@ -9,12 +9,9 @@ import (
 const minRowsPerWorker = 16
 
 // Exec runs the kernels on up to Workers goroutines. The package-level kernels use one per CPU;
-// Serial keeps a kernel on the calling goroutine, for callers that already run one goroutine
-// per CPU (sampling runs a share of the sequences on each).
+// callers that already run several goroutines give each a share (sampling decodes a share of
+// the sequences on each CPU, its kernels on one goroutine).
 type Exec struct{ Workers int }
-
-// Serial runs every kernel on the calling goroutine.
-var Serial = Exec{Workers: 1}
 
 // AllCPUs is the Exec of the package-level kernels: one goroutine per CPU.
 func AllCPUs() Exec { return Exec{Workers: runtime.GOMAXPROCS(0)} }
