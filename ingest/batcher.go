@@ -66,6 +66,7 @@ type Batcher struct {
 	pendingLen []int
 	buffered   int
 	maxDoc     int
+	metrics    sourceMetrics
 	// Batches are encoded and published by a second goroutine, so reading the input and
 	// encoding overlap on two cores.
 	queue chan batch
@@ -90,7 +91,8 @@ func OpenBatcher(ctx context.Context, b *bus.Bus, source, dump, identity string,
 	if err != nil {
 		return nil, err
 	}
-	bt := &Batcher{b: b, source: source, state: state, key: source + "/" + identity, maxDoc: b.MaxPayload() - 64<<10}
+	bt := &Batcher{b: b, source: source, state: state, key: source + "/" + identity, maxDoc: b.MaxPayload() - 64<<10,
+		metrics: metricsOf(source)}
 	found, err := state.Load(ctx, bt.key, &bt.cp)
 	if err != nil {
 		return nil, err
@@ -186,7 +188,7 @@ func (bt *Batcher) Add(ctx context.Context, d schemas.Document) error {
 	bt.pendingLen[k] += size
 	bt.buffered += size
 	bt.cp.Counts.Documents++
-	documentsIn.WithLabelValues(bt.source).Inc()
+	bt.metrics.documents.Inc()
 	if len(bt.pending[k]) >= bus.BatchRows || bt.pendingLen[k] >= bus.BatchBytes {
 		return bt.publish(ctx, k)
 	}
@@ -302,7 +304,7 @@ func (bt *Batcher) DeadLetter(ctx context.Context, reason, origin string, d sche
 	h.Set(schemas.HeaderSchema, schemas.DocumentSchema)
 	h.Set(schemas.HeaderDump, bt.cp.Dump)
 	bt.cp.Counts.DeadLetters++
-	deadLettersIn.WithLabelValues(bt.source).Inc()
+	bt.metrics.deadLetters.Inc()
 	return bus.DeadLetter(ctx, bt.b.JS, bus.DeadLetterSubject("ingest", bt.source), "dlq/"+bt.cp.Identity+"/"+origin, data, h, reason, origin)
 }
 

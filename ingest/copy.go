@@ -79,7 +79,7 @@ func Copy(ctx context.Context, bt *Batcher, r Reader, o CopyOptions) error {
 			return nil
 		case errors.Is(err, ErrSkip):
 			bt.cp.Counts.Skipped++
-			skippedIn.WithLabelValues(bt.source).Inc()
+			bt.metrics.skipped.Inc()
 		case err != nil:
 			var bad *BadRecord
 			if !errors.As(err, &bad) {

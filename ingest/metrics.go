@@ -18,8 +18,18 @@ var (
 		Help: "Input bytes read (decompressed)."}, []string{"source"})
 )
 
+// sourceMetrics are one source's series, looked up once per Batcher rather than per record.
+type sourceMetrics struct {
+	documents, deadLetters, skipped, bytes prometheus.Counter
+}
+
+func metricsOf(source string) sourceMetrics {
+	return sourceMetrics{documents: documentsIn.WithLabelValues(source), deadLetters: deadLettersIn.WithLabelValues(source),
+		skipped: skippedIn.WithLabelValues(source), bytes: bytesIn.WithLabelValues(source)}
+}
+
 // countBytes adds n bytes of input to the dump's count and the source's series.
 func (bt *Batcher) countBytes(n int64) {
 	bt.cp.Counts.Bytes += n
-	bytesIn.WithLabelValues(bt.source).Add(float64(n))
+	bt.metrics.bytes.Add(float64(n))
 }
