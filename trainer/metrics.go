@@ -68,9 +68,18 @@ func observeDropped(run string, st PPOStats) {
 	ppoDropped.WithLabelValues(run).Add(float64(st.Dropped))
 }
 
-// ObserveProgress records a training run's progress report (Options.Log) as the
-// prefstream_train_* series of model.
-func ObserveProgress(model string, p Progress) {
+// report records a progress report of the run as the prefstream_train_* series of its model
+// and hands it to Log, if set.
+func (o *RunOptions) report(p Progress) {
+	observeProgress(o.Name, p)
+	if o.Log != nil {
+		o.Log(p)
+	}
+}
+
+// observeProgress records a training run's progress report as the prefstream_train_* series
+// of model.
+func observeProgress(model string, p Progress) {
 	trainStep.WithLabelValues(model).Set(float64(p.Step))
 	switch p.Event {
 	case "eval":

@@ -8,9 +8,9 @@ import (
 
 // A training run's progress reports become its prefstream_train_* series.
 func TestObserveProgress(t *testing.T) {
-	ObserveProgress("pm-metrics", Progress{Event: "eval", Step: 200, Loss: 0.41,
+	observeProgress("pm-metrics", Progress{Event: "eval", Step: 200, Loss: 0.41,
 		Eval: &calibration.Summary{Accuracy: 0.7, Loss: 0.55, ECE: 0.04}})
-	ObserveProgress("pm-metrics", Progress{Event: "checkpoint", Step: 250, Version: 3})
+	observeProgress("pm-metrics", Progress{Event: "checkpoint", Step: 250, Version: 3})
 	for _, c := range []struct {
 		name, label, value string
 		want               float64

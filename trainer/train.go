@@ -107,9 +107,7 @@ func Start(ctx context.Context, o RunOptions, src Source, store Checkpointer, in
 			return nil, err
 		}
 		t.state = st
-		if o.Log != nil {
-			o.Log(Progress{Event: "resumed", Step: st.Step, Pairs: st.Pairs})
-		}
+		o.report(Progress{Event: "resumed", Step: st.Step, Pairs: st.Pairs})
 	case init != nil:
 		init.Opt = nil
 		if err := t.adopt(init, o.Objective); err != nil {
@@ -257,9 +255,7 @@ func (t *Trainer) Train(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if o.Log != nil {
-			o.Log(Progress{Event: "checkpoint", Step: t.state.Step, Pairs: t.state.Pairs, Version: v, Eval: lastEval})
-		}
+		o.report(Progress{Event: "checkpoint", Step: t.state.Step, Pairs: t.state.Pairs, Version: v, Eval: lastEval})
 		return nil
 	}
 	// train uses the window's pairs from t.state.Used on, in a shuffled order fixed by the
@@ -292,7 +288,7 @@ func (t *Trainer) Train(ctx context.Context) error {
 					return err
 				}
 				lastEval = &ev
-				o.Log(Progress{Event: "eval", Step: t.state.Step, Pass: t.state.Window.Pass, Loss: lossSum / float64(lossN), Pairs: t.state.Pairs, Eval: &ev})
+				o.report(Progress{Event: "eval", Step: t.state.Step, Pass: t.state.Window.Pass, Loss: lossSum / float64(lossN), Pairs: t.state.Pairs, Eval: &ev})
 				lossSum, lossN = 0, 0
 			}
 			if t.state.Step%o.CheckpointEvery == 0 && (o.Steps == 0 || t.state.Step < o.Steps) {

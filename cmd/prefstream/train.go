@@ -293,7 +293,6 @@ func runTrainPM(ctx context.Context, g *globals, out io.Writer, f trainPMFlags) 
 }
 
 func logProgress(log *zap.Logger, name string, p trainer.Progress) {
-	trainer.ObserveProgress(name, p)
 	fields := []zap.Field{zap.String("model", name), zap.Int("step", p.Step), zap.Int64("pairs", p.Pairs)}
 	if p.Loss != 0 {
 		fields = append(fields, zap.Float64("train_loss", p.Loss))
