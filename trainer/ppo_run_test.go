@@ -31,14 +31,15 @@ func publishCheckpoint(t *testing.T, ctx context.Context, reg *registry.Registry
 
 // A trainer killed after publishing a version and before acknowledging its trajectories
 // resumes without using any of them twice or losing any.
-func TestPPORunResumesWithEveryTrajectoryUsedOnce(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	b, err := bus.Connect(ctx, bus.Config{DataDir: t.TempDir(), Name: "ppo-test"})
+// ppoRunFixture starts a server and publishes a small SFT policy "sft" and PM "pm"; it returns
+// the bus (closed when the test ends), the registry and the policy.
+func ppoRunFixture(t *testing.T, ctx context.Context, name string) (*bus.Bus, *registry.Registry, *Model) {
+	t.Helper()
+	b, err := bus.Connect(ctx, bus.Config{DataDir: t.TempDir(), Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
 	reg, err := registry.Open(ctx, b.JS, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,13 @@ func TestPPORunResumesWithEveryTrajectoryUsedOnce(t *testing.T) {
 	pm, _ := New(pmc, 2)
 	pm.Tokenizer = tok.Version()
 	publishCheckpoint(t, ctx, reg, "pm", &Checkpoint{Model: pm, Tok: tok})
+	return b, reg, policy
+}
+
+func TestPPORunResumesWithEveryTrajectoryUsedOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, reg, policy := ppoRunFixture(t, ctx, "ppo-test")
 
 	// 6 messages of 8 trajectories, plus one message holding a bad trajectory.
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -144,24 +152,7 @@ func TestPPORunResumesWithEveryTrajectoryUsedOnce(t *testing.T) {
 func TestPPOFromLake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	b, err := bus.Connect(ctx, bus.Config{DataDir: t.TempDir(), Name: "ppo-lake-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	reg, err := registry.Open(ctx, b.JS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := trainTokenizer(t, plantedPairs(rand.New(rand.NewPCG(1, 1)), 50), 264)
-	c := Config{Vocab: tok.Vocab(), Context: 16, DModel: 16, Layers: 1, Heads: 2, DFF: 32, Kind: KindPolicy}
-	policy, _ := New(c, 1)
-	policy.Tokenizer = tok.Version()
-	publishCheckpoint(t, ctx, reg, "sft", &Checkpoint{Model: policy, Tok: tok})
-	pmc := c
-	pmc.Kind = KindPM
-	pm, _ := New(pmc, 2)
-	publishCheckpoint(t, ctx, reg, "pm", &Checkpoint{Model: pm, Tok: tok})
+	b, reg, policy := ppoRunFixture(t, ctx, "ppo-lake-test")
 
 	lakeDir := t.TempDir()
 	w, err := lake.OpenWriter[schemas.Trajectory](lakeDir, "trajectories", "source=rec", lake.Options{})
