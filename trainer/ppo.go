@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/prefstream/prefstream/schemas"
 	"github.com/prefstream/prefstream/trainer/tokenizer"
 )
@@ -319,18 +321,8 @@ func (p *PPO) minibatch(samples []ppoSample, idx []int, temperature float32) (fl
 	return loss, nil
 }
 
-func meanStd(xs []float64) (float64, float64) {
-	var sum float64
-	for _, x := range xs {
-		sum += x
-	}
-	mean := sum / float64(len(xs))
-	var sq float64
-	for _, x := range xs {
-		sq += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sq / float64(len(xs)))
-}
+// meanStd is the mean and the population standard deviation.
+func meanStd(xs []float64) (float64, float64) { return stat.PopMeanStdDev(xs, nil) }
 
 // policyEval returns, for each sequence, the log-probability of each token from start on and
 // the value of the state before it, from one pass through the trunk.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/internal/calibration"
@@ -328,22 +328,14 @@ func summarizeTransfer(points []trainer.TransferPoint, sizes []int) []transferRo
 	return rows
 }
 
+// stats is the mean and the sample standard deviation (0 for one value).
 func stats(xs []float64) meanSD {
-	if len(xs) == 0 {
+	switch len(xs) {
+	case 0:
 		return meanSD{}
+	case 1:
+		return meanSD{xs[0], 0}
 	}
-	var sum float64
-	for _, x := range xs {
-		sum += x
-	}
-	mean := sum / float64(len(xs))
-	var sq float64
-	for _, x := range xs {
-		sq += (x - mean) * (x - mean)
-	}
-	sd := 0.0
-	if len(xs) > 1 {
-		sd = math.Sqrt(sq / float64(len(xs)-1))
-	}
+	mean, sd := stat.MeanStdDev(xs, nil)
 	return meanSD{mean, sd}
 }
