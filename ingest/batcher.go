@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/nats-io/nats.go"
 
@@ -67,22 +69,30 @@ type Batcher struct {
 	buffered   int
 	maxDoc     int
 	metrics    sourceMetrics
-	// Batches are encoded and published by a second goroutine, so reading the input and
-	// encoding overlap on two cores.
-	queue chan batch
-	done  chan struct{}
-	err   error
+	// Batches are encoded by encoders goroutines while the input is read, and published in
+	// the order they were queued by one more: encoding a batch costs about as much as reading
+	// it, so one encoder would hold the reader back.
+	queue   chan *batch
+	encode  chan *batch
+	done    chan struct{}
+	err     error
+	workers sync.WaitGroup
 }
 
-// batch is one unit of work for the encoding goroutine: documents to publish, or a barrier
-// (flushed) that it answers once everything before it is stored.
+// batch is one unit of work: documents to encode and publish, or a barrier (flushed) that the
+// publishing goroutine answers once everything before it is stored.
 type batch struct {
 	subject, msgID string
 	header         nats.Header
 	docs           []schemas.Document
-	data           []byte // already encoded, when docs is nil
+	data           []byte // encoded: by an encoder, or already when docs is nil
+	err            error
+	encoded        chan struct{} // closed when data or err is set
 	flushed        chan error
 }
+
+// encoders is how many goroutines encode batches.
+func encoders() int { return min(runtime.GOMAXPROCS(0), 4) }
 
 // OpenBatcher loads the checkpoint of dump (identified by identity, which changes when the input
 // files change) or starts a new one with buckets buckets.
@@ -111,13 +121,28 @@ func OpenBatcher(ctx context.Context, b *bus.Bus, source, dump, identity string,
 	bt.pendingLen = make([]int, n)
 	bt.pub = bus.NewPublisher(b.JS, 32)
 	bt.pub.OnAck = bt.record
-	bt.queue, bt.done = make(chan batch, 4), make(chan struct{})
-	go bt.encode(ctx)
+	e := encoders()
+	bt.queue, bt.encode, bt.done = make(chan *batch, 2*e+2), make(chan *batch, 2*e+2), make(chan struct{})
+	bt.workers.Add(e)
+	for range e {
+		go bt.encodeBatches()
+	}
+	go bt.publishBatches(ctx)
 	return bt, nil
 }
 
-// encode runs in its own goroutine: it owns the publisher.
-func (bt *Batcher) encode(ctx context.Context) {
+// encodeBatches runs in each encoder goroutine.
+func (bt *Batcher) encodeBatches() {
+	defer bt.workers.Done()
+	for it := range bt.encode {
+		it.data, it.err = schemas.DocumentCodec.Encode(it.docs)
+		close(it.encoded)
+	}
+}
+
+// publishBatches runs in its own goroutine: it owns the publisher, and publishes the batches in
+// the order they were queued.
+func (bt *Batcher) publishBatches(ctx context.Context) {
 	defer close(bt.done)
 	var failed error
 	for it := range bt.queue {
@@ -128,18 +153,33 @@ func (bt *Batcher) encode(ctx context.Context) {
 			it.flushed <- failed
 			continue
 		}
+		if it.encoded != nil {
+			<-it.encoded
+		}
 		if failed != nil {
 			continue
 		}
-		data, err := it.data, error(nil)
-		if it.docs != nil {
-			data, err = schemas.DocumentCodec.Encode(it.docs)
+		failed = it.err
+		if failed == nil {
+			failed = bt.pub.Publish(ctx, it.subject, it.msgID, it.data, it.header)
 		}
-		if err == nil {
-			err = bt.pub.Publish(ctx, it.subject, it.msgID, data, it.header)
-		}
-		failed = err
 	}
+}
+
+// hand queues a batch for publishing, and for encoding first when it carries documents.
+func (bt *Batcher) hand(ctx context.Context, it *batch) error {
+	if it.docs != nil {
+		it.encoded = make(chan struct{})
+	}
+	select {
+	case bt.queue <- it:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if it.encoded != nil {
+		bt.encode <- it // never blocks for long: encoders take work until the queue is full
+	}
+	return nil
 }
 
 // sync waits until every batch handed over so far is stored.
@@ -148,15 +188,17 @@ func (bt *Batcher) sync() error {
 		return bt.err
 	}
 	flushed := make(chan error, 1)
-	bt.queue <- batch{flushed: flushed}
+	bt.queue <- &batch{flushed: flushed}
 	bt.err = <-flushed
 	return bt.err
 }
 
-// Close stops the encoding goroutine; call it when done with the batcher.
+// Close stops the encoding and publishing goroutines; call it when done with the batcher.
 func (bt *Batcher) Close() {
 	if bt.queue != nil {
 		close(bt.queue)
+		close(bt.encode)
+		bt.workers.Wait()
 		<-bt.done
 		bt.queue = nil
 	}
@@ -225,10 +267,8 @@ func (bt *Batcher) publish(ctx context.Context, k int) error {
 	h.Set(schemas.HeaderBatch, strconv.Itoa(n))
 	h.Set(schemas.HeaderRows, strconv.Itoa(len(docs)))
 	msgID := fmt.Sprintf("raw/%s/%s/%d/%d", bt.source, bt.cp.Identity, k, n)
-	select {
-	case bt.queue <- batch{subject: bt.subjects[k], msgID: msgID, header: h, docs: docs}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := bt.hand(ctx, &batch{subject: bt.subjects[k], msgID: msgID, header: h, docs: docs}); err != nil {
+		return err
 	}
 	bt.cp.Batches[k]++
 	bt.buffered -= bt.pendingLen[k]
@@ -284,7 +324,9 @@ func (bt *Batcher) Finish(ctx context.Context, position int64) error {
 		h := nats.Header{}
 		h.Set(schemas.HeaderSchema, schemas.JobSchema)
 		h.Set(schemas.HeaderDump, bt.cp.Dump)
-		bt.queue <- batch{subject: bus.JobSubject("featurize", bt.source), msgID: "job/" + bt.cp.Identity, header: h, data: data}
+		if err := bt.hand(ctx, &batch{subject: bus.JobSubject("featurize", bt.source), msgID: "job/" + bt.cp.Identity, header: h, data: data}); err != nil {
+			return err
+		}
 	}
 	if err := bt.sync(); err != nil {
 		return err

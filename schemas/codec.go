@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -95,7 +96,8 @@ type Codec[T any] struct {
 	Version string
 	Schema  *arrow.Schema
 	columns []Column[T]
-	mem     memory.Allocator
+	// mem allocates decoded batches; encodeMem the buffers of a batch being encoded.
+	mem, encodeMem memory.Allocator
 	// rowBytes is the least a row takes in the buffers of a batch.
 	rowBytes int64
 }
@@ -107,19 +109,19 @@ func NewCodec[T any](version string, columns ...Column[T]) *Codec[T] {
 		fields[i] = c.Field
 	}
 	meta := arrow.NewMetadata([]string{"prefstream.schema"}, []string{version})
-	return &Codec[T]{Version: version, Schema: arrow.NewSchema(fields, &meta), columns: columns, mem: memory.DefaultAllocator, rowBytes: rowFloor(fields)}
+	return &Codec[T]{Version: version, Schema: arrow.NewSchema(fields, &meta), columns: columns, mem: memory.DefaultAllocator, encodeMem: encodePool, rowBytes: rowFloor(fields)}
 }
 
 // WithAllocator returns a copy of the codec that allocates from mem (tests use a checked allocator).
 func (c *Codec[T]) WithAllocator(mem memory.Allocator) *Codec[T] {
 	cc := *c
-	cc.mem = mem
+	cc.mem, cc.encodeMem = mem, mem
 	return &cc
 }
 
 // Encode writes rows as one Arrow IPC stream.
 func (c *Codec[T]) Encode(rows []T) ([]byte, error) {
-	b := array.NewRecordBuilder(c.mem, c.Schema)
+	b := array.NewRecordBuilder(c.encodeMem, c.Schema)
 	defer b.Release()
 	b.Reserve(len(rows))
 	size := 4096
@@ -137,17 +139,23 @@ func (c *Codec[T]) Encode(rows []T) ([]byte, error) {
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	var buf bytes.Buffer
+	buf := scratchBuffers.Get().(*bytes.Buffer)
+	defer scratchBuffers.Put(buf)
+	buf.Reset()
 	buf.Grow(size + 512*len(c.columns))
-	w := ipc.NewWriter(&buf, ipc.WithSchema(c.Schema), ipc.WithAllocator(c.mem), ipc.WithLZ4())
+	w := ipc.NewWriter(buf, ipc.WithSchema(c.Schema), ipc.WithAllocator(c.encodeMem), ipc.WithLZ4())
 	if err := w.Write(rec); err != nil {
 		return nil, fmt.Errorf("schemas: encode %s: %w", c.Version, err)
 	}
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("schemas: encode %s: %w", c.Version, err)
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil
 }
+
+// scratchBuffers hold a batch while it is written: sized for the uncompressed batch, reused,
+// and the compressed result copied out at its own size.
+var scratchBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Decode reads every record of an Arrow IPC stream. Any bytes are safe to pass (a message on the
 // bus is untrusted): a stream that is not a batch of this codec gives an error naming the
