@@ -82,7 +82,8 @@ func readPosts(ctx context.Context, bt *ingest.Batcher, site *Site, votes *Upvot
 		return fmt.Errorf("stackexchange: resume %s at byte %d: %w", site.Path, start, err)
 	}
 	file := site.Name + "/Posts.xml"
-	r := &postReader{scanner: NewRowScanner(rc, file, start), site: site.Name, file: file, votes: votes, ingested: time.Now().Unix()}
+	r := newPostReader(NewRowScanner(rc, file, start), site.Name, file, votes, time.Now().Unix())
+	defer r.close()
 	err = ingest.Copy(ctx, bt, r, ingest.CopyOptions{CheckpointBytes: o.CheckpointBytes, Progress: o.Progress, Total: site.PostsSize()})
 	var readErr *ReadError
 	if err != nil && !errors.As(err, &readErr) {
@@ -107,54 +108,15 @@ func skipTo(r io.Reader, offset int64) error {
 	return err
 }
 
-// postReader turns the rows of Posts.xml into Documents.
-type postReader struct {
-	scanner  *RowScanner
-	site     string
-	file     string
-	votes    *Upvotes
-	ingested int64
-}
-
-func (r *postReader) Offset() int64 { return r.scanner.Offset() }
-
-func (r *postReader) Next() (schemas.Document, error) {
-	row, err := r.scanner.Next()
-	var rowErr *RowError
-	if errors.As(err, &rowErr) {
-		return schemas.Document{}, badRecord(rowErr)
-	}
-	if err != nil {
-		return schemas.Document{}, err
-	}
-	p, err := ParsePost(row)
-	if err != nil {
-		return schemas.Document{}, badRecord(r.scanner.RowError(row, err))
-	}
-	var kind, thread string
-	switch p.PostTypeID {
-	case PostTypeQuestion:
-		kind, thread = schemas.KindQuestion, strconv.FormatInt(p.ID, 10)
-	case PostTypeAnswer:
-		if p.ParentID <= 0 {
-			return schemas.Document{}, badRecord(r.scanner.RowError(row, errors.New("answer without ParentId")))
-		}
-		kind, thread = schemas.KindAnswer, strconv.FormatInt(p.ParentID, 10)
-	default:
-		return schemas.Document{}, ingest.ErrSkip
-	}
-	return r.document(p, kind, thread), nil
-}
-
 func badRecord(e *RowError) *ingest.BadRecord {
 	return &ingest.BadRecord{File: e.File, Offset: e.Offset, Reason: e.Reason, Row: e.Row}
 }
 
-func (r *postReader) document(p Post, kind, thread string) schemas.Document {
+func (r *postReader) document(p Post, kind, thread string, offset int64) schemas.Document {
 	d := schemas.Document{
 		Source: Source, Dump: r.site, ID: strconv.FormatInt(p.ID, 10), ThreadID: thread, Kind: kind,
 		Author: p.OwnerDisplayName, Score: p.Score, Upvotes: -1, Title: p.Title, Text: p.Body, Tags: p.Tags,
-		CreatedUnix: parseTime(p.CreationDate), SourceFile: r.file, Offset: r.scanner.RowOffset(), IngestedUnix: r.ingested,
+		CreatedUnix: parseTime(p.CreationDate), SourceFile: r.file, Offset: offset, IngestedUnix: r.ingested,
 	}
 	if p.OwnerUserID != 0 {
 		d.Author = strconv.FormatInt(p.OwnerUserID, 10)
@@ -170,9 +132,6 @@ func (r *postReader) document(p Post, kind, thread string) schemas.Document {
 	}
 	if p.ID >= 1_000_000_000 && p.OwnerUserID == -1 {
 		d.Flags |= schemas.FlagFabricated
-	}
-	if r.votes != nil {
-		d.Upvotes, _ = r.votes.Lookup(p.ID)
 	}
 	return d
 }

@@ -71,35 +71,37 @@ type upvoteCounter struct {
 }
 
 func (c *upvoteCounter) count(sc *RowScanner) error {
+	rows := startRows(sc, parseVoteRow)
+	defer rows.close()
 	for {
-		row, err := sc.Next()
-		if err != nil {
-			var rowErr *RowError
-			switch {
-			case err == io.EOF:
-				return nil
-			case errors.As(err, &rowErr):
-				c.u.VoteRows++
-				c.u.MalformedRows++
-				continue
-			default:
+		chunk := rows.next()
+		for i := range chunk.rows {
+			if err := c.add(&chunk.rows[i]); err != nil {
 				return err
 			}
 		}
-		if err := c.add(row); err != nil {
-			return err
+		if chunk.end == io.EOF {
+			return nil
+		}
+		if chunk.end != nil {
+			return chunk.end
 		}
 	}
 }
 
-func (c *upvoteCounter) add(row []byte) error {
+// parseVoteRow runs on the parsing goroutines.
+func parseVoteRow(data []byte, row *chunkRow) {
+	postID, voteType, err := ParseVote(data[row.lo:row.hi])
+	row.id, row.upvote, row.err = postID, voteType == VoteTypeUpMod, err
+}
+
+func (c *upvoteCounter) add(row *chunkRow) error {
 	c.u.VoteRows++
-	postID, voteType, err := ParseVote(row)
-	if err != nil {
+	if row.err != nil {
 		c.u.MalformedRows++
 		return nil
 	}
-	if voteType != VoteTypeUpMod {
+	if !row.upvote {
 		return nil
 	}
 	c.u.UpvoteRows++
@@ -107,7 +109,7 @@ func (c *upvoteCounter) add(row []byte) error {
 		// Grow by doubling, as append would, but never past the limit.
 		c.ids = slices.Grow(c.ids, min(max(cap(c.ids), 1024), c.limit-len(c.ids)))
 	}
-	c.ids = append(c.ids, postID)
+	c.ids = append(c.ids, row.id)
 	if len(c.ids) < c.limit {
 		return nil
 	}
