@@ -172,7 +172,8 @@ func (w *worker) pairBucket(ctx context.Context, job schemas.Job, k int, sp *spi
 }
 
 // runStream pairs a single-bucket job whose documents arrive grouped by thread and in order,
-// straight from the stream, batches put back in batch order.
+// straight from the stream, batches put back in batch order. The next batches are decoded on
+// another goroutine while one is paired.
 func (w *worker) runStream(ctx context.Context, job schemas.Job, recipe StreamRecipe, heartbeat func()) (JobStats, error) {
 	var st JobStats
 	if len(job.Batches) != 1 {
@@ -183,39 +184,39 @@ func (w *worker) runStream(ctx context.Context, job schemas.Job, recipe StreamRe
 		st.BucketsSkipped++
 		return st, err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	decoded := make(chan decodedBatch, 2)
+	read := make(chan error, 1)
+	go func() {
+		read <- decodeInOrder(ctx, w.b, job, heartbeat, decoded)
+		close(decoded)
+	}()
 	var (
-		next    int
-		early   = map[int][]byte{}
-		docs    []schemas.Document
 		thread  string
 		pairsOf func(schemas.Document) []schemas.Pair
 	)
-	err = readBatches(ctx, w.b, job, heartbeat, func(_, batch int, data []byte) error {
-		early[batch] = data
-		for data, ok := early[next]; ok; data, ok = early[next] {
-			delete(early, next)
-			next++
-			var err error
-			if docs, err = schemas.DocumentCodec.DecodeAppend(docs[:0], data); err != nil {
-				return bus.Permanent(fmt.Errorf("featurize: batch %d of %s: %w", next-1, job.Dump, err))
-			}
-			for _, d := range docs {
-				if pairsOf == nil || d.ThreadID != thread {
-					thread, pairsOf = d.ThreadID, recipe.NewThread()
-					st.Threads++
-				}
-				for _, p := range pairsOf(d) {
-					if err := out.add(ctx, p); err != nil {
-						return err
-					}
-					st.Pairs++
-				}
-			}
-			st.Documents += len(docs)
+	for batch := range decoded {
+		if batch.err != nil {
+			cancel()
+			return st, batch.err
 		}
-		return nil
-	})
-	if err != nil {
+		for _, d := range batch.docs {
+			if pairsOf == nil || d.ThreadID != thread {
+				thread, pairsOf = d.ThreadID, recipe.NewThread()
+				st.Threads++
+			}
+			for _, p := range pairsOf(d) {
+				if err := out.add(ctx, p); err != nil {
+					cancel()
+					return st, err
+				}
+				st.Pairs++
+			}
+		}
+		st.Documents += len(batch.docs)
+	}
+	if err := <-read; err != nil {
 		return st, err
 	}
 	if err := out.close(ctx); err != nil {
@@ -224,6 +225,39 @@ func (w *worker) runStream(ctx context.Context, job schemas.Job, recipe StreamRe
 	pairsOut.WithLabelValues(job.Source).Add(float64(st.Pairs))
 	jobsDone.WithLabelValues(job.Source).Inc()
 	return st, nil
+}
+
+// decodedBatch is one batch of a stream job, decoded, or why it could not be.
+type decodedBatch struct {
+	docs []schemas.Document
+	err  error
+}
+
+// decodeInOrder reads a single-bucket job's batches, puts them back in batch order and sends
+// each one decoded. It returns when all are sent, at the first error (sent too), or when ctx is
+// done.
+func decodeInOrder(ctx context.Context, b *bus.Bus, job schemas.Job, heartbeat func(), out chan<- decodedBatch) error {
+	next, early := 0, map[int][]byte{}
+	return readBatches(ctx, b, job, heartbeat, func(_, batch int, data []byte) error {
+		early[batch] = data
+		for data, ok := early[next]; ok; data, ok = early[next] {
+			delete(early, next)
+			next++
+			docs, err := schemas.DocumentCodec.Decode(data)
+			if err != nil {
+				err = bus.Permanent(fmt.Errorf("featurize: batch %d of %s: %w", next-1, job.Dump, err))
+			}
+			select {
+			case out <- decodedBatch{docs, err}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // spill is a local copy of one job's batches, with where each bucket's batches are.
