@@ -92,7 +92,7 @@ var ingesters = map[string]ingester{
 	"reddit": func(ctx context.Context, b *bus.Bus, paths []string, o ingestOptions) ([]ingestResult, error) {
 		for _, p := range paths {
 			if strings.HasSuffix(p, ".zst") {
-				reserveMemory(rdin.MaxWindow + 64<<20) // the decoder's ring, once: it is reused
+				reserveMemory(rdin.DecoderMemory) // the decoder's recent history, once
 				break
 			}
 		}

@@ -193,12 +193,12 @@ func (g *globals) stopProfiles() {
 	}
 }
 
-var reserveZstdWindow sync.Once
+var reserveDecoderMemory sync.Once
 
-// reserveMemory raises the soft memory limit, once, by n bytes for an allocation the input
-// needs whatever the budget (a zstd frame's 2 GiB window): under it the GC would run without end.
+// reserveMemory raises the soft memory limit, once, by n bytes for memory the input needs
+// whatever the budget (a zstd decoder's recent history), so it does not eat the GC's headroom.
 func reserveMemory(n int64) {
-	reserveZstdWindow.Do(func() {
+	reserveDecoderMemory.Do(func() {
 		if limit := debug.SetMemoryLimit(-1); limit < math.MaxInt64-n {
 			debug.SetMemoryLimit(limit + n)
 		}

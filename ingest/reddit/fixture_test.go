@@ -41,7 +41,7 @@ func realLines(t testing.TB, path string) [][]byte {
 		t.Fatal(err)
 	}
 	if filepath.Ext(path) == ".zst" {
-		dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderLowmem(true))
+		dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxWindow(MaxWindow), zstd.WithDecoderLowmem(true))
 		if err != nil {
 			t.Fatal(err)
 		}

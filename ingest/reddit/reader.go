@@ -10,17 +10,19 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/prefstream/prefstream/internal/longzstd"
 )
 
 // zstdMagic starts every zstd frame.
 const zstdMagic = "\x28\xb5\x2f\xfd"
 
-// MaxWindow is the largest zstd window the monthly dumps declare (2 GiB): the decoder holds a
-// ring of that size.
+// MaxWindow is the largest zstd window the monthly dumps declare (2 GiB). The decoder keeps
+// the last longzstd.DefaultMemoryHistory bytes of output in memory and the rest of the window in
+// a temporary file (in $TMPDIR), so memory does not grow with the month.
 const MaxWindow = 1 << 31
 
-const maxZstdWindow = MaxWindow
+// DecoderMemory is about what decoding a .zst holds in memory, whatever its window and size.
+const DecoderMemory = longzstd.DefaultMemoryHistory + 2<<20
 
 var errClosed = errors.New("reddit: reader is closed")
 
@@ -75,55 +77,18 @@ func decompress(f *os.File, path string, offset int64) (io.Reader, func() error,
 		br.Reset(f)
 		return br, func() error { return nil }, nil
 	}
-	dec, err := takeDecoder(br)
+	dec, err := longzstd.NewReader(br, longzstd.Options{MaxWindow: MaxWindow})
 	if err != nil {
 		return nil, nil, &ReadError{File: path, Err: err}
 	}
-	closeDec := func() error { giveDecoder(dec); return nil }
 	if n, err := io.CopyN(io.Discard, dec, offset); err != nil {
-		giveDecoder(dec)
+		dec.Close()
 		if err == io.EOF {
 			err = fmt.Errorf("resume offset %d is past the end: %w", offset, io.ErrUnexpectedEOF)
 		}
 		return nil, nil, &ReadError{File: path, Offset: n, Err: err}
 	}
-	return dec, closeDec, nil
-}
-
-// A frame with a 2 GiB window makes the decoder allocate a 2 GiB ring. A new decoder per file
-// would have the Go runtime zero a reused 2 GiB span (touching every page of it), so one idle
-// decoder is kept and reset for the next file: its resident pages stay at what was decoded.
-var (
-	idleMu      sync.Mutex
-	idleDecoder *zstd.Decoder
-)
-
-func takeDecoder(r io.Reader) (*zstd.Decoder, error) {
-	idleMu.Lock()
-	dec := idleDecoder
-	idleDecoder = nil
-	idleMu.Unlock()
-	if dec == nil {
-		return zstd.NewReader(r, zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderLowmem(true), zstd.WithDecoderConcurrency(1))
-	}
-	if err := dec.Reset(r); err != nil {
-		dec.Close()
-		return nil, err
-	}
-	return dec, nil
-}
-
-func giveDecoder(dec *zstd.Decoder) {
-	if err := dec.Reset(nil); err != nil {
-		dec.Close()
-		return
-	}
-	idleMu.Lock()
-	defer idleMu.Unlock()
-	if idleDecoder != nil {
-		idleDecoder.Close()
-	}
-	idleDecoder = dec
+	return dec, dec.Close, nil
 }
 
 // NewReader reads NDJSON from r, which is positioned at startOffset: 0, or a
