@@ -16,9 +16,11 @@ const (
 // bufferPool is an Arrow allocator for encoding: the builders' and the IPC writer's buffers
 // live only while a batch is encoded and are all released after it, so they are put back and
 // reused by the next batch instead of being allocated, zeroed by the runtime and collected
-// again (a 1 MiB batch otherwise costs several fresh large allocations). Buffers it hands out
-// are zeroed, as Go's allocator's are. Decoding must not use it: decoded strings point into
-// their batch's buffers after the batch is released.
+// again (a 1 MiB batch otherwise costs several fresh large allocations). A recycled buffer is
+// not zeroed again: Arrow's builders clear the bitmaps they need clear and write every byte of
+// the buffers they emit (TestEncodeWithThePoolIsDeterministic checks the bytes against Go's
+// zeroing allocator). Decoding must not use it: decoded strings point into their batch's
+// buffers after the batch is released.
 type bufferPool struct {
 	classes [maxPooledBits + 1]sync.Pool
 	small   memory.Allocator
@@ -34,21 +36,14 @@ func (p *bufferPool) Allocate(size int) []byte {
 		return p.small.Allocate(size)
 	}
 	if v, ok := p.classes[c].Get().(*[]byte); ok {
-		b := (*v)[:size]
-		clear(b)
-		return b
+		return (*v)[:size]
 	}
 	return make([]byte, size, 1<<c)
 }
 
 func (p *bufferPool) Reallocate(size int, b []byte) []byte {
 	if size <= cap(b) {
-		old := len(b)
-		b = b[:size]
-		if size > old {
-			clear(b[old:])
-		}
-		return b
+		return b[:size]
 	}
 	nb := p.Allocate(size)
 	copy(nb, b)
