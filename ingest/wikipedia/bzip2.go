@@ -56,7 +56,7 @@ type bz2Chunk struct {
 
 // bz2Reader decodes bzip2 in parallel. A producer finds block boundaries by
 // their magic and wraps each block as a one-block stream (for which the
-// stream CRC is the block's CRC); workers decode those with compress/bzip2;
+// stream CRC is the block's CRC); workers decode those with a blockDecoder;
 // a collector checks them in order, verifies each stream's CRC and hands
 // the output to Read. A magic found inside block data splits a block in
 // two, both halves fail to decode, and the collector retries the failed
@@ -78,6 +78,8 @@ type bz2Reader struct {
 	// extraCuts are bit offsets treated as block magics: a test hook that
 	// simulates magics found inside block data.
 	extraCuts []int64
+
+	retryDecoder *blockDecoder // the collector's, made on its first retry
 
 	cur, curBuf []byte
 	err         error
@@ -215,7 +217,7 @@ func (d *bz2Reader) verify(job *bz2Job, crc *uint32) (*bz2Job, error) {
 			return nil, err
 		}
 	}
-	*crc = (*crc<<1 | *crc>>31) ^ job.blockCRC
+	*crc = bzCombineCRC(*crc, job.blockCRC)
 	if !job.endsStream {
 		return job, nil
 	}
@@ -270,7 +272,10 @@ func (d *bz2Reader) retry(failed *bz2Job) (*bz2Job, error) {
 		if merged.truncated {
 			return nil, d.readError(merged.end, errBzip2Truncated)
 		}
-		merged.out, merged.err = decodeBlockStream(merged.stream, d.buffer())
+		if d.retryDecoder == nil {
+			d.retryDecoder = new(blockDecoder)
+		}
+		merged.out, merged.err = d.retryDecoder.decodeStream(merged.stream, d.buffer())
 		if merged.err == nil {
 			return merged, nil
 		}

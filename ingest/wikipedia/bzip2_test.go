@@ -211,8 +211,8 @@ func TestBzip2CloseStopsGoroutines(t *testing.T) {
 // bzip2Decoders runs f with each .bz2 decoder Open can use: in process, and lbzip2 when it is
 // installed.
 func bzip2Decoders(t *testing.T, f func(t *testing.T)) {
-	installed := lbzip2Binary
-	defer func() { lbzip2Binary = installed }()
+	installed := lookLbzip2("lbzip2")
+	defer func(was string) { lbzip2Binary = was }(lbzip2Binary)
 	lbzip2Binary = ""
 	t.Run("in-process", f)
 	if installed == "" {
@@ -326,7 +326,8 @@ func drainRevisions(r *Reader) error {
 // lbzip2 stopped by a signal from outside is not a bad file: the stream ends with that error at
 // once, without decoding the file again in process.
 func TestLbzip2KilledIsNotDiagnosed(t *testing.T) {
-	if lbzip2Binary == "" {
+	bin := lookLbzip2("lbzip2")
+	if bin == "" {
 		t.Skip("lbzip2 is not installed (Debian lbzip2)")
 	}
 	data := genExport(genOptions{seed: 13, size: 8 << 20, schema: "0.11"})
@@ -334,7 +335,7 @@ func TestLbzip2KilledIsNotDiagnosed(t *testing.T) {
 	if err := os.WriteFile(path, compressBzip2(t, data, 9), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := openLbzip2(lbzip2Binary, path)
+	rc, err := openLbzip2(bin, path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,38 +15,36 @@ import (
 	"github.com/prefstream/prefstream/internal/sevenzip"
 )
 
-// LbzipEnv names the environment variable that picks the .bz2 decoder: "off" decodes in
-// process, a path names the lbzip2 binary; unset, lbzip2 is used when it is on PATH.
+// LbzipEnv names the environment variable that can send .bz2 exports through the lbzip2
+// command instead: "lbzip2" or a path to it. Unset or "off", they are decoded in process, which
+// is faster: our block decoder does about 1.9 times per core what lbzip2's does (137 vs 73 MB/s
+// on the test machine), and it too runs on every core.
 const LbzipEnv = "PREFSTREAM_LBZIP2"
 
-// lbzip2Binary is the parallel bzip2 decompressor used for .bz2 exports (Debian's lbzip2): its
-// C decoder does per core what compress/bzip2 does in 1.5 times the CPU, and it too decodes
-// blocks on every core. Without it, newBzip2Reader decodes in process. Tests set it to "" to
-// check the in-process path.
-var lbzip2Binary = func() string {
-	name := os.Getenv(LbzipEnv)
-	switch name {
-	case "off":
+// lbzip2Binary is the lbzip2 command LbzipEnv names, or "" to decode in process. Tests set it.
+var lbzip2Binary = lookLbzip2(os.Getenv(LbzipEnv))
+
+// lookLbzip2 finds the lbzip2 command name names; "" for none, "off", or a name not found.
+func lookLbzip2(name string) string {
+	if name == "" || name == "off" {
 		return ""
-	case "":
-		name = "lbzip2"
 	}
 	bin, err := exec.LookPath(name)
 	if err != nil {
 		return ""
 	}
 	return bin
-}()
+}
 
 // UsesLbzip2 says whether .bz2 exports are decoded by lbzip2 here.
 func UsesLbzip2() bool { return lbzip2Binary != "" }
 
-// Bzip2Decoder says what decodes .bz2 exports here: "lbzip2 (PATH)" or "in process".
+// Bzip2Decoder says what decodes .bz2 exports here: "in process" or "lbzip2 (PATH)".
 func Bzip2Decoder() string {
 	if UsesLbzip2() {
 		return "lbzip2 (" + lbzip2Binary + ")"
 	}
-	return "in process (compress/bzip2 on every core)"
+	return "in process (our block decoder on every core)"
 }
 
 // openLbzip2 streams path through `lbzip2 -dc`. When lbzip2 fails (a truncated or corrupt
