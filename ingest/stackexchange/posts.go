@@ -49,6 +49,9 @@ func (r *postReader) Next() (schemas.Document, error) {
 		if r.cur != nil && r.cur.end != nil {
 			return schemas.Document{}, r.cur.end
 		}
+		if r.cur != nil {
+			r.rows.release(r.cur)
+		}
 		r.cur, r.next = r.rows.next(), 0
 	}
 }

@@ -62,6 +62,19 @@ func (p *rowPipeline) next() *rowChunk {
 	return c
 }
 
+// chunks recycles chunks: their row bytes and parsed rows are a few hundred KiB, allocated and
+// zeroed again for every chunk otherwise.
+var chunks = sync.Pool{New: func() any {
+	return &rowChunk{data: make([]byte, 0, chunkBytes+chunkBytes/4), rows: make([]chunkRow, 0, chunkRows)}
+}}
+
+// release gives back a chunk next returned, once nothing refers to its rows any more.
+func (p *rowPipeline) release(c *rowChunk) {
+	clear(c.rows) // documents, errors
+	c.data, c.rows, c.end, c.ready = c.data[:0], c.rows[:0], nil, nil
+	chunks.Put(c)
+}
+
 // close stops the goroutines.
 func (p *rowPipeline) close() {
 	close(p.stop)
@@ -72,7 +85,8 @@ func (p *rowPipeline) split(s *RowScanner) {
 	defer p.wg.Done()
 	defer close(p.work)
 	for {
-		c := &rowChunk{data: make([]byte, 0, chunkBytes+chunkBytes/4), ready: make(chan struct{})}
+		c := chunks.Get().(*rowChunk)
+		c.ready = make(chan struct{})
 		for c.end == nil && len(c.data) < chunkBytes && len(c.rows) < chunkRows {
 			row, err := s.Next()
 			var rowErr *RowError
@@ -87,6 +101,7 @@ func (p *rowPipeline) split(s *RowScanner) {
 				c.end = err
 			}
 		}
+		last := c.end != nil // c is not ours once sent
 		for _, ch := range []chan *rowChunk{p.order, p.work} {
 			select {
 			case ch <- c:
@@ -94,7 +109,7 @@ func (p *rowPipeline) split(s *RowScanner) {
 				return
 			}
 		}
-		if c.end != nil {
+		if last {
 			return
 		}
 	}

@@ -80,11 +80,13 @@ func (c *upvoteCounter) count(sc *RowScanner) error {
 				return err
 			}
 		}
-		if chunk.end == io.EOF {
+		end := chunk.end
+		rows.release(chunk)
+		if end == io.EOF {
 			return nil
 		}
-		if chunk.end != nil {
-			return chunk.end
+		if end != nil {
+			return end
 		}
 	}
 }
