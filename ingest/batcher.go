@@ -136,9 +136,23 @@ func (bt *Batcher) encodeBatches() {
 	defer bt.workers.Done()
 	for it := range bt.encode {
 		it.data, it.err = schemas.DocumentCodec.Encode(it.docs)
+		recycleDocuments(it.docs)
+		it.docs = nil
 		close(it.encoded)
 	}
 }
+
+// documentSlices recycles the slices batches are gathered in, once encoded: a batch's slice
+// is a few hundred KiB of Documents, which the GC would otherwise scan and free every time.
+var documentSlices = sync.Pool{New: func() any { s := make([]schemas.Document, 0, bus.BatchRows); return &s }}
+
+func recycleDocuments(docs []schemas.Document) {
+	clear(docs)
+	docs = docs[:0]
+	documentSlices.Put(&docs)
+}
+
+func newDocuments() []schemas.Document { return (*documentSlices.Get().(*[]schemas.Document))[:0] }
 
 // publishBatches runs in its own goroutine: it owns the publisher, and publishes the batches in
 // the order they were queued.
@@ -272,7 +286,7 @@ func (bt *Batcher) publish(ctx context.Context, k int) error {
 	}
 	bt.cp.Batches[k]++
 	bt.buffered -= bt.pendingLen[k]
-	bt.pending[k] = make([]schemas.Document, 0, min(2*len(docs), bus.BatchRows))
+	bt.pending[k] = newDocuments()
 	bt.pendingLen[k] = 0
 	return nil
 }
