@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prefstream/prefstream/featurize"
 )
 
 // TestPipelineBadInput feeds a site with one bad thing of each kind: every one is counted or
@@ -74,5 +76,31 @@ func TestPipelineBadRedditLines(t *testing.T) {
 	}
 	if sum.DeadLetters["reddit"] != 2 || sum.Documents["reddit"] != 3 || sum.Pairs["reddit"] != 1 {
 		t.Fatalf("want 3 documents, 2 dead letters and the one sibling pair, got %+v", sum)
+	}
+}
+
+// TestPipelineAbandonedJob: when featurize gives a dump's grouping job up (here: no recipe for
+// its source, a permanent error), the pipeline fails and names the dump, rather than ending
+// with a summary that looks complete.
+func TestPipelineAbandonedJob(t *testing.T) {
+	site := filepath.Join(t.TempDir(), "orphan.stackexchange.com")
+	if err := os.MkdirAll(site, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rows := `<row Id="1" PostTypeId="1" Score="5" Title="q" Body="a question" />
+  <row Id="2" PostTypeId="2" ParentId="1" Score="0" Body="zero" />
+  <row Id="3" PostTypeId="2" ParentId="1" Score="2" Body="two" />`
+	if err := os.WriteFile(filepath.Join(site, "Posts.xml"), []byte("<posts>\n  "+rows+"\n</posts>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sum, err := runPipeline(ctx, testGlobals(t), []input{{"stackexchange", site}},
+		pipelineOptions{lake: filepath.Join(t.TempDir(), "lake"), recipes: map[string]featurize.Recipe{}, workers: 1, quiet: true})
+	if err == nil || !strings.Contains(err.Error(), "featurize gave up on orphan.stackexchange.com") || !strings.Contains(err.Error(), "no recipe") {
+		t.Fatalf("want an error naming the abandoned dump and why, got %v", err)
+	}
+	if sum == nil || sum.Documents["stackexchange"] != 3 || sum.Pairs["stackexchange"] != 0 {
+		t.Fatalf("summary %+v, want 3 documents and no pairs", sum)
 	}
 }

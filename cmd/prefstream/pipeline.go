@@ -24,6 +24,7 @@ import (
 	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/internal/lake"
 	"github.com/prefstream/prefstream/internal/sink"
+	"github.com/prefstream/prefstream/schemas"
 )
 
 // Summary is what a pipeline run reports, also written as JSON with --summary.
@@ -214,12 +215,14 @@ func runPipeline(ctx context.Context, g *globals, inputs []input, o pipelineOpti
 
 	sum := &Summary{Documents: map[string]int64{}, Pairs: map[string]int64{}, DeadLetters: map[string]int64{}}
 	var inputErrs error
+	dumps := map[string]bool{}
 	for _, group := range bySource(inputs) {
 		results, err := ingestWithProgress(ctx, g, b, group.source, group.paths, o.ingest, o.quiet)
 		sum.Documents[group.source] += 0
 		for _, res := range results {
 			sum.Documents[group.source] += res.documents
 			sum.BytesIn += res.bytes
+			dumps[res.name] = true
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -239,7 +242,44 @@ func runPipeline(ctx context.Context, g *globals, inputs []input, o pipelineOpti
 		return nil, err
 	}
 	sum.Seconds = time.Since(start).Seconds()
+	if err := abandonedJobs(ctx, b, dumps); err != nil {
+		return sum, errors.Join(inputErrs, err)
+	}
 	return sum, inputErrs
+}
+
+// abandonedJobs reports the grouping jobs of dumps that featurize dead-lettered (a permanent
+// error, or too many failed attempts): their pairs are missing from the lake, so the pipeline
+// must not end as if it were complete.
+func abandonedJobs(ctx context.Context, b *bus.Bus, dumps map[string]bool) error {
+	subject := bus.DeadLetterSubject("featurize", "jobs")
+	dlq, err := b.JS.Stream(ctx, bus.StreamDeadLetters)
+	if err != nil {
+		return err
+	}
+	info, err := dlq.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		return err
+	}
+	if info.State.Subjects[subject] == 0 {
+		return nil
+	}
+	cons, err := dlq.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		return err
+	}
+	msgs, err := cons.FetchNoWait(int(info.State.Subjects[subject]))
+	if err != nil {
+		return err
+	}
+	var errs error
+	for msg := range msgs.Messages() {
+		if dump := msg.Headers().Get(schemas.HeaderDump); dumps[dump] {
+			errs = errors.Join(errs, fmt.Errorf("featurize gave up on %s, whose pairs are missing from the lake: %s (the job is kept on %s)",
+				dump, msg.Headers().Get(schemas.HeaderReason), subject))
+		}
+	}
+	return errors.Join(errs, msgs.Error())
 }
 
 // sourceInputs are the inputs of one source, in the order given.
