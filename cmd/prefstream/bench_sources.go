@@ -14,7 +14,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/spf13/cobra"
 
-	"github.com/prefstream/prefstream/ingest/wikipedia"
 	"github.com/prefstream/prefstream/internal/synth"
 )
 
@@ -49,7 +48,7 @@ func newBenchWikipediaCmd() *cobra.Command {
 		Short: "Pipeline MB/s on a generated .bz2 history beside bzip2 -dc",
 		Long: `Generates two histories (kept in --dir), then measures, in one run:
   1. bzip2 -dc of the .bz2 to /dev/null (baseline)
-  2. the whole pipeline on the .bz2 (and again through the lbzip2 command, when installed)
+  2. the whole pipeline on the .bz2
   3. the pipeline on the small history, for peak RSS against the big one
 MB/s are of uncompressed XML.`,
 		Args: cobra.NoArgs,
@@ -199,20 +198,6 @@ func benchWikipedia(w io.Writer, dir string, big, small int64) error {
 	}
 	if err := r.add(bigHistory.Bytes)(timePipeline(dir, "pipeline (.bz2)", "wikipedia="+bz2)); err != nil {
 		return err
-	}
-	fmt.Fprintf(os.Stderr, "  the .bz2 decoder: %s\n", wikipedia.Bzip2Decoder())
-	if _, err := exec.LookPath("lbzip2"); err == nil && !wikipedia.UsesLbzip2() {
-		old, had := os.LookupEnv(wikipedia.LbzipEnv)
-		os.Setenv(wikipedia.LbzipEnv, "lbzip2")
-		err := r.add(bigHistory.Bytes)(timePipeline(dir, "pipeline (.bz2, via lbzip2)", "wikipedia="+bz2))
-		if had {
-			os.Setenv(wikipedia.LbzipEnv, old)
-		} else {
-			os.Unsetenv(wikipedia.LbzipEnv)
-		}
-		if err != nil {
-			return err
-		}
 	}
 	smallBz2 := smallHistory.Files[len(smallHistory.Files)-1]
 	if err := r.add(smallHistory.Bytes)(timePipeline(dir, "pipeline (.bz2, small)", "wikipedia="+smallBz2)); err != nil {

@@ -17,9 +17,9 @@ var (
 	sevenMagic = []byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}
 )
 
-// Open opens an export: plain XML, bzip2 (decoded on all cores; by the
-// lbzip2 command if LbzipEnv names it) or a 7z archive (its first .xml
-// member). The format is told by the file's first bytes, not its name.
+// Open opens an export: plain XML, bzip2 (decoded on all cores) or a 7z
+// archive (its first .xml member). The format is told by the file's first
+// bytes, not its name.
 func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -35,13 +35,6 @@ func Open(path string) (*Reader, error) {
 	case bytes.HasPrefix(head, sevenMagic):
 		f.Close()
 		rc, err := open7z(path, sevenzip.Default())
-		if err != nil {
-			return nil, err
-		}
-		return NewReader(rc, path), nil
-	case bytes.HasPrefix(head, bzip2Magic) && lbzip2Binary != "":
-		f.Close()
-		rc, err := openLbzip2(lbzip2Binary, path)
 		if err != nil {
 			return nil, err
 		}

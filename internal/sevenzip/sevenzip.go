@@ -76,7 +76,7 @@ func Default() Extractor {
 // stops the command.
 func Binary(bin string) Extractor {
 	return func(m Member) (io.ReadCloser, error) {
-		stderr := NewTailBuffer(maxStderrBytes)
+		stderr := newTailBuffer(maxStderrBytes)
 		cmd := exec.Command(bin, "x", "-so", "-bd", "-y", "-spd", "--", m.Archive, m.Name)
 		cmd.Stderr = stderr
 		out, err := cmd.StdoutPipe()
@@ -94,7 +94,7 @@ type commandStream struct {
 	m      Member
 	cmd    *exec.Cmd
 	out    io.ReadCloser
-	stderr *TailBuffer
+	stderr *tailBuffer
 	got    int64
 	err    error // sticky; io.EOF once the end has been verified
 	waited bool
@@ -212,17 +212,17 @@ func checkSize(m Member, got int64) error {
 	return nil
 }
 
-// TailBuffer keeps the last max bytes written to it: a child process's stderr, for the error
+// tailBuffer keeps the last max bytes written to it: a child process's stderr, for the error
 // message when it fails.
-type TailBuffer struct {
+type tailBuffer struct {
 	max int
 	buf []byte
 }
 
-// NewTailBuffer keeps the last max bytes.
-func NewTailBuffer(max int) *TailBuffer { return &TailBuffer{max: max} }
+// newTailBuffer keeps the last max bytes.
+func newTailBuffer(max int) *tailBuffer { return &tailBuffer{max: max} }
 
-func (t *TailBuffer) Write(p []byte) (int, error) {
+func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > 2*t.max {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
@@ -230,6 +230,6 @@ func (t *TailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (t *TailBuffer) String() string {
+func (t *tailBuffer) String() string {
 	return string(t.buf[max(0, len(t.buf)-t.max):])
 }

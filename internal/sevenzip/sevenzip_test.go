@@ -156,7 +156,7 @@ func TestChecksAtEnd(t *testing.T) {
 }
 
 func TestTailBuffer(t *testing.T) {
-	tb := NewTailBuffer(8)
+	tb := newTailBuffer(8)
 	for i := range 100 {
 		tb.Write([]byte{byte('a' + i%26)})
 	}

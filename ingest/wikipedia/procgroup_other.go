@@ -1,9 +1,0 @@
-//go:build !unix
-
-package wikipedia
-
-import "os/exec"
-
-func ownProcessGroup(*exec.Cmd) {}
-
-func killedBySignal(*exec.Cmd) bool { return false }
