@@ -17,9 +17,6 @@ type ReadError struct {
 }
 
 func (e *ReadError) Error() string {
-	if e.Offset < 0 { // a failure with no position
-		return fmt.Sprintf("wikipedia: %s: read error: %v", e.File, e.Err)
-	}
 	return fmt.Sprintf("wikipedia: %s: read error at byte offset %d: %v", e.File, e.Offset, e.Err)
 }
 
