@@ -7,14 +7,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
-	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/prefstream/prefstream/internal/leakcheck"
 )
 
 // readAll reads r to its end and returns the records; any error fails t.
@@ -310,7 +309,7 @@ func TestResumeFromOffset(t *testing.T) {
 
 func TestCloseMidStream(t *testing.T) {
 	data, _ := genNDJSON(13, 4<<20)
-	before := runtime.NumGoroutine()
+	goroutinesEnded := leakcheck.Goroutines(t)
 	r := NewReader(bytes.NewReader(data), "RC_x.ndjson", 0, 2)
 	if _, err := r.Next(); err != nil {
 		t.Fatal(err)
@@ -324,13 +323,7 @@ func TestCloseMidStream(t *testing.T) {
 	if _, err := r.Next(); err == nil || err == io.EOF {
 		t.Errorf("Next after Close = %v, want an error", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after Close, %d before", n, before)
-	}
+	goroutinesEnded()
 }
 
 func TestKindFromFileName(t *testing.T) {

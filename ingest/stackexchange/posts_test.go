@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prefstream/prefstream/ingest"
+	"github.com/prefstream/prefstream/internal/leakcheck"
 )
 
 // readSequentially is what the post reader must return, computed row by row with the scanner:
@@ -131,7 +130,7 @@ func TestPostReaderMatchesSequentialReading(t *testing.T) {
 }
 
 func TestPostReaderCloseMidway(t *testing.T) {
-	before := runtime.NumGoroutine()
+	goroutinesEnded := leakcheck.Goroutines(t)
 	data := mixedPosts(20000)
 	r := newPostReader(NewRowScanner(bytes.NewReader(data), "t/Posts.xml", 0), "t", "t/Posts.xml", nil, 0)
 	for range 10 {
@@ -143,13 +142,7 @@ func TestPostReaderCloseMidway(t *testing.T) {
 		}
 	}
 	r.close()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after close, %d before", n, before)
-	}
+	goroutinesEnded()
 }
 
 func TestPostReaderReadFailure(t *testing.T) {

@@ -7,10 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/prefstream/prefstream/internal/leakcheck"
 )
 
 // bz2Data is a generated export of several MB, compressed at levels 9
@@ -189,7 +189,7 @@ func TestBzip2Odd(t *testing.T) {
 
 func TestBzip2CloseStopsGoroutines(t *testing.T) {
 	compressed := compressBzip2(t, bz2Data(), 1)
-	before := runtime.NumGoroutine()
+	goroutinesEnded := leakcheck.Goroutines(t)
 	for range 5 {
 		d := newBzip2Reader(bytes.NewReader(compressed), "test.bz2", 2)
 		if _, err := io.ReadFull(d, make([]byte, 300<<10)); err != nil {
@@ -197,13 +197,7 @@ func TestBzip2CloseStopsGoroutines(t *testing.T) {
 		}
 		d.Close()
 	}
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after Close, %d before", n, before)
-	}
+	goroutinesEnded()
 }
 
 func TestOpenBzip2AndPlain(t *testing.T) {
