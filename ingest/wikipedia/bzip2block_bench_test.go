@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"io"
-	"os/exec"
 	"sync"
 	"testing"
-	"time"
 )
 
 // blockBenchXML is a generated ~50 MB full-history export, and
@@ -75,20 +73,5 @@ func BenchmarkStdlibBlock(b *testing.B) {
 // BenchmarkLbzip2OneCore is the C reference per core: `lbzip2 -dc -n 1`
 // on the same input.
 func BenchmarkLbzip2OneCore(b *testing.B) {
-	compressed := blockBenchInput(b)
-	bin, err := exec.LookPath("lbzip2")
-	if err != nil {
-		b.Skip("lbzip2 not on PATH")
-	}
-	var cpu time.Duration
-	for b.Loop() {
-		cmd := exec.Command(bin, "-dc", "-n", "1")
-		cmd.Stdin = bytes.NewReader(compressed)
-		cmd.Stdout = io.Discard
-		if err := cmd.Run(); err != nil {
-			b.Fatal(err)
-		}
-		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	}
-	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+	benchCommand(b, blockBenchInput(b), "lbzip2", "-dc", "-n", "1")
 }
