@@ -198,7 +198,6 @@ func (w *worker) runStream(ctx context.Context, job schemas.Job, recipe StreamRe
 	)
 	for batch := range decoded {
 		if batch.err != nil {
-			cancel()
 			return st, batch.err
 		}
 		for _, d := range batch.docs {
@@ -208,8 +207,7 @@ func (w *worker) runStream(ctx context.Context, job schemas.Job, recipe StreamRe
 			}
 			for _, p := range pairsOf(d) {
 				if err := out.add(ctx, p); err != nil {
-					cancel()
-					return st, err
+					return st, err // the deferred cancel stops the decoding goroutine
 				}
 				st.Pairs++
 			}
