@@ -94,7 +94,7 @@ func scanPosts(t testing.TB, data []byte, name string) []Post {
 		}
 		p, err := ParsePost(row)
 		if err != nil {
-			t.Fatal(sc.RowError(row, err))
+			t.Fatal(newRowError(sc.name, sc.RowOffset(), err, row))
 		}
 		posts = append(posts, p)
 	}

@@ -65,12 +65,6 @@ func (s *RowScanner) Offset() int64 { return s.offset }
 // RowOffset is the byte offset where the last returned row started.
 func (s *RowScanner) RowOffset() int64 { return s.rowOffset }
 
-// RowError wraps an error about the last returned row (typically from
-// ParsePost) into a *RowError carrying the file name, offset and raw bytes.
-func (s *RowScanner) RowError(row []byte, err error) *RowError {
-	return newRowError(s.name, s.rowOffset, err, row)
-}
-
 // Next returns the attribute bytes of the next row (everything between
 // "<row" and "/>"), valid until the next call. It returns io.EOF after the
 // closing root element. A truncated input (end of file inside a row, or no

@@ -236,7 +236,7 @@ func TestRowErrorHelper(t *testing.T) {
 	sc.Next()
 	row, _ := sc.Next()
 	_, err := ParsePost(row)
-	rowErr := sc.RowError(row, err)
+	rowErr := newRowError("site/Posts.xml", sc.RowOffset(), err, row)
 	want := "stackexchange: site/Posts.xml: bad row at byte offset 20: attribute Id: not an integer: \"x\""
 	if rowErr.Error() != want || string(rowErr.Row) != ` Id="x"` {
 		t.Errorf("RowError = %q (row %q), want %q", rowErr.Error(), rowErr.Row, want)
