@@ -40,7 +40,6 @@ func (r *postReader) Next() (schemas.Document, error) {
 				return schemas.Document{}, row.err
 			}
 			d := row.doc
-			row.doc = schemas.Document{}
 			if r.votes != nil {
 				d.Upvotes, _ = r.votes.Lookup(row.id)
 			}
