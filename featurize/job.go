@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,14 +140,10 @@ func (w *worker) pairBucket(ctx context.Context, job schemas.Job, k int, sp *spi
 	if err != nil {
 		return st, err
 	}
-	keys := make([]string, 0, len(threads))
-	for key := range threads {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	for i, key := range keys {
-		pairs, rejects, skipped := recipe.Thread(threads[key])
-		delete(threads, key)
+	var docs []schemas.Document
+	for i := range threads.spans {
+		docs = threads.thread(i, docs[:0])
+		pairs, rejects, skipped := recipe.Thread(docs)
 		st.Threads++
 		if skipped != "" {
 			threadsSkips.WithLabelValues(job.Source, skipped).Inc()
@@ -366,8 +362,7 @@ func batchOf(msg jetstream.Msg, job schemas.Job) (bucket, batch int, ok bool) {
 }
 
 // bucket decodes bucket k's documents, grouped by thread.
-func (sp *spill) bucket(k int, st *JobStats) (map[string][]schemas.Document, error) {
-	threads := map[string][]schemas.Document{}
+func (sp *spill) bucket(k int, st *JobStats) (*threads, error) {
 	var docs []schemas.Document
 	for _, s := range sp.spans[k] {
 		data := make([]byte, s.n)
@@ -375,16 +370,73 @@ func (sp *spill) bucket(k int, st *JobStats) (map[string][]schemas.Document, err
 			return nil, fmt.Errorf("featurize: spill %s: %w", sp.f.Name(), err)
 		}
 		var err error
-		docs, err = schemas.DocumentCodec.DecodeAppend(docs[:0], data)
+		n := len(docs)
+		docs, err = schemas.DocumentCodec.DecodeAppend(docs, data)
 		if err != nil {
 			return nil, bus.Permanent(fmt.Errorf("featurize: a batch of bucket %d: %w", k, err))
 		}
-		for _, d := range docs {
-			threads[d.ThreadID] = append(threads[d.ThreadID], d)
-		}
-		st.Documents += len(docs)
+		st.Documents += len(docs) - n
 	}
-	return threads, nil
+	return groupThreads(docs), nil
+}
+
+// threads is one bucket's documents grouped by thread, the threads in the order of their keys
+// and the documents of each in the order they were read.
+type threads struct {
+	docs  []schemas.Document
+	order []int32 // indices into docs, thread after thread
+	spans []int32 // where each thread ends in order
+}
+
+// groupThreads sorts docs into threads by counting: one map lookup per document, then one sort
+// of the distinct keys.
+func groupThreads(docs []schemas.Document) *threads {
+	ordinal := make(map[string]int32)
+	var keys []string
+	var counts []int32
+	of := make([]int32, len(docs))
+	for i := range docs {
+		o, ok := ordinal[docs[i].ThreadID]
+		if !ok {
+			o = int32(len(keys))
+			ordinal[docs[i].ThreadID] = o
+			keys = append(keys, docs[i].ThreadID)
+			counts = append(counts, 0)
+		}
+		of[i] = o
+		counts[o]++
+	}
+	byKey := make([]int32, len(keys))
+	for o := range byKey {
+		byKey[o] = int32(o)
+	}
+	slices.SortFunc(byKey, func(a, b int32) int { return strings.Compare(keys[a], keys[b]) })
+	start := make([]int32, len(keys)) // where each thread, by ordinal, starts in order
+	spans := make([]int32, len(keys))
+	var end int32
+	for i, o := range byKey {
+		start[o] = end
+		end += counts[o]
+		spans[i] = end
+	}
+	order := make([]int32, len(docs))
+	for i, o := range of {
+		order[start[o]] = int32(i)
+		start[o]++
+	}
+	return &threads{docs: docs, order: order, spans: spans}
+}
+
+// thread appends the documents of the i-th thread to dst.
+func (t *threads) thread(i int, dst []schemas.Document) []schemas.Document {
+	from := int32(0)
+	if i > 0 {
+		from = t.spans[i-1]
+	}
+	for _, j := range t.order[from:t.spans[i]] {
+		dst = append(dst, t.docs[j])
+	}
+	return dst
 }
 
 func (sp *spill) close() {

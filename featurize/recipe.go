@@ -22,7 +22,7 @@ type Recipe interface {
 type ThreadRecipe interface {
 	Recipe
 	// Thread returns the pairs of one thread, the documents it could not use with the reason,
-	// and, when the thread gave nothing, why.
+	// and, when the thread gave nothing, why. It may reorder and overwrite docs.
 	Thread(docs []schemas.Document) (pairs []schemas.Pair, rejects []Reject, skipped string)
 }
 
@@ -93,24 +93,25 @@ type askell struct{ o stackexchange.Options }
 func (askell) Name() string { return stackexchange.Recipe }
 
 func (r askell) Thread(docs []schemas.Document) ([]schemas.Pair, []Reject, string) {
-	var question *schemas.Document
-	answers := make([]schemas.Document, 0, len(docs))
+	var question schemas.Document
+	hasQuestion := false
+	answers := docs[:0] // in place: each answer moves to a place already read
 	for i := range docs {
 		switch docs[i].Kind {
 		case schemas.KindQuestion:
-			question = &docs[i]
+			question, hasQuestion = docs[i], true
 		case schemas.KindAnswer:
 			answers = append(answers, docs[i])
 		}
 	}
-	if question == nil {
+	if !hasQuestion {
 		rejects := make([]Reject, len(answers))
 		for i, a := range answers {
 			rejects[i] = Reject{Doc: a, Reason: "answer whose question " + a.ThreadID + " is absent from the dump"}
 		}
-		return nil, rejects, "no question"
+		return nil, rejects, stackexchange.SkipNoQuestion
 	}
-	res := stackexchange.Pairs(question, answers, r.o)
+	res := stackexchange.Pairs(&question, answers, r.o)
 	return res.Pairs, nil, res.Skipped
 }
 

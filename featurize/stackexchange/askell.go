@@ -23,13 +23,15 @@ const (
 	BasisScore = "score" // the posts' net Score
 )
 
-// Reasons a thread gives no pairs, in Result.Skipped.
+// Reasons a thread gives no pairs, in Result.Skipped. A thread gets the first that applies, in
+// this order, which checks the answers before the question's text so that a question with
+// fewer than two answers costs no HTML conversion at all.
 const (
 	SkipNoQuestion         = "no question"
 	SkipQuestionDeleted    = "question deleted"
 	SkipQuestionFabricated = "question fabricated"
-	SkipQuestionEmpty      = "question without text"
 	SkipFewAnswers         = "fewer than 2 answers with text"
+	SkipQuestionEmpty      = "question without text"
 	SkipAllTied            = "all answers scored equal"
 )
 
@@ -50,9 +52,6 @@ type Result struct {
 	// Skipped is "" when the thread gave pairs, otherwise a short reason (the Skip constants),
 	// for the caller to count.
 	Skipped string
-	// AnswersUsed is the number of answers that passed the filters (not deleted, not
-	// fabricated, with text) and were scored.
-	AnswersUsed int
 }
 
 // answer is an answer that passed the filters.
@@ -70,16 +69,18 @@ func Pairs(question *schemas.Document, answers []schemas.Document, o Options) Re
 	if reason := questionProblem(question); reason != "" {
 		return Result{Skipped: reason}
 	}
+	if candidates(answers) < 2 {
+		return Result{Skipped: SkipFewAnswers}
+	}
+	usable := usableAnswers(answers)
+	if len(usable) < 2 {
+		return Result{Skipped: SkipFewAnswers}
+	}
 	body := textclean.HTMLToText(question.Text)
 	if body == "" {
 		return Result{Skipped: SkipQuestionEmpty}
 	}
-	usable := usableAnswers(answers)
-	res := Result{AnswersUsed: len(usable)}
-	if len(usable) < 2 {
-		res.Skipped = SkipFewAnswers
-		return res
-	}
+	var res Result
 	basis := threadBasis(usable)
 	for i := range usable {
 		usable[i].score = score(usable[i].doc, question.AcceptedID, basis)
@@ -149,6 +150,18 @@ func fabricated(d *schemas.Document) bool {
 	}
 	id, err := strconv.ParseInt(d.ID, 10, 64)
 	return err == nil && id >= FabricatedMinID && d.Author == "-1"
+}
+
+// candidates counts the answers neither deleted nor fabricated: an upper bound of the usable
+// ones that needs no HTML conversion.
+func candidates(docs []schemas.Document) int {
+	n := 0
+	for i := range docs {
+		if !docs[i].Has(schemas.FlagDeleted) && !fabricated(&docs[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 // usableAnswers returns the answers that are not deleted, fabricated, empty or repeated, with
