@@ -1,6 +1,10 @@
 package textclean
 
-import "unicode/utf8"
+import (
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
 
 // Byte classes of character data.
 const (
@@ -32,6 +36,7 @@ func nbspAt(s string, i int) bool { return i+1 < len(s) && s[i] == 0xC2 && s[i+1
 // rather than a word at a time.
 func runEnd(s string, i int, t *[256]uint8, words bool) int {
 	for {
+		i = skipWords(s, i, t, words)
 		for i < len(s) && t[s[i]] == plain {
 			i++
 		}
@@ -46,6 +51,73 @@ func runEnd(s string, i int, t *[256]uint8, words bool) int {
 			return i
 		}
 	}
+}
+
+// skipWords is runEnd's fast path: it advances i 8 bytes at a time over bytes certainly inside
+// the run, and stops at the first byte it is not sure of, which runEnd's byte loop then decides.
+// The byte loop would step over every byte skipped, a space together with the ordinary byte
+// after it, so skipping them leaves runEnd's result unchanged.
+func skipWords(s string, i int, t *[256]uint8, words bool) int {
+	// i steps by 8 whatever the word holds, so that the next word's load need not wait for the
+	// tests of this one.
+	if t == &codeClass && !words {
+		for ; i+8 <= len(s); i += 8 {
+			if m := codeSpecials(word(s, i)); m != 0 {
+				return i + firstMarked(m)
+			}
+		}
+		return i
+	}
+	for ; i+8 <= len(s); i += 8 {
+		if m := textUnsure(word(s, i), words); m != 0 {
+			return i + firstMarked(m)
+		}
+	}
+	return i
+}
+
+// The 8 bytes of a word, least significant first, are tested all at once: a mask has the high
+// bit of each byte that passes some test.
+const (
+	ones  = 0x0101010101010101 // 0x01 in every byte
+	highs = 0x8080808080808080 // 0x80 in every byte
+)
+
+// word returns the 8 bytes of s from i as a little-endian word: one load.
+func word(s string, i int) uint64 { return binary.LittleEndian.Uint64([]byte(s[i : i+8])) }
+
+// firstMarked returns the index of the first byte marked in mask m, 8 for none.
+func firstMarked(m uint64) int { return bits.TrailingZeros64(m) / 8 }
+
+// textUnsure marks the bytes of w not certainly inside a run of textClass (or of codeClass):
+// all but printable ASCII other than '&' and, with words set, single spaces followed by such a
+// byte within w. A space in the last byte of w is marked too, for the byte loop to decide.
+func textUnsure(w uint64, words bool) uint64 {
+	// Sums of the low 7 bits of each byte cannot carry into the next byte.
+	low := w &^ highs
+	printable := (low + (0x80-0x21)*ones) &^ (low + ones) &^ w & highs // 0x21 <= b <= 0x7e
+	ordinary := printable &^ zeroBytes7(low^'&'*ones)
+	if words {
+		spaces := zeroBytes7(low^' '*ones) &^ w
+		ordinary |= spaces & (ordinary >> 8) // a space followed by an ordinary byte
+	}
+	return ordinary ^ highs
+}
+
+// zeroBytes7 marks the zero bytes of w, which must have no high bit set.
+func zeroBytes7(w uint64) uint64 { return ^(w + 0x7f*ones) & highs }
+
+// codeSpecials marks the bytes of w that are not plain in codeClass: '\r', '&' and 0xC2. Only
+// its first mark is sure to be right.
+func codeSpecials(w uint64) uint64 {
+	return bytesEqual(w, '\r') | bytesEqual(w, '&') | bytesEqual(w, 0xc2)
+}
+
+// bytesEqual marks the bytes of w equal to b. It is the classic zero-byte test: a borrow can
+// mark a byte just above a true mark by mistake, but the first mark is always right.
+func bytesEqual(w uint64, b byte) uint64 {
+	v := w ^ uint64(b)*ones
+	return (v - ones) &^ v & highs
 }
 
 // text writes character data found between tags.
