@@ -439,18 +439,39 @@ func TestDecodeAppendKeepsDstOnError(t *testing.T) {
 	}
 }
 
+// BenchmarkEncodePairs encodes batches of 1000 pairs shaped like the askell recipe's: threads
+// of 4 answers give 6 pairs each, sharing the prompt and each answer in 3 of them.
 func BenchmarkEncodePairs(b *testing.B) {
-	pairs := make([]Pair, 1000)
-	text := string(make([]byte, 700))
-	for i := range pairs {
-		pairs[i] = Pair{PairID: PairID("s", "d", "t", "a", "b"), Prompt: text, Chosen: text, Rejected: text[:300], Split: SplitTrain}
+	pairs := threadPairs(1000)
+	var n int64
+	for _, p := range pairs {
+		n += int64(len(p.Prompt) + len(p.Chosen) + len(p.Rejected))
 	}
-	b.SetBytes(int64(1000 * (700*2 + 300)))
+	b.SetBytes(n)
 	for b.Loop() {
 		if _, err := PairCodec.Encode(pairs); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+func threadPairs(n int) []Pair {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var pairs []Pair
+	for thread := 0; len(pairs) < n; thread++ {
+		id := strconv.Itoa(thread)
+		prompt := benchText(rng, 900)
+		answers := []string{benchText(rng, 600), benchText(rng, 600), benchText(rng, 600), benchText(rng, 600)}
+		for i := range answers {
+			for j := i + 1; j < len(answers) && len(pairs) < n; j++ {
+				a, r := strconv.Itoa(i), strconv.Itoa(j)
+				pairs = append(pairs, Pair{PairID: PairID("stackexchange", "ai", id, a, r), Source: "stackexchange", Dump: "ai", ThreadID: id,
+					ChosenID: a, RejectedID: r, Prompt: prompt, Chosen: answers[i], Rejected: answers[j], ChosenScore: 2, Margin: 2,
+					Split: SplitTrain, Recipe: "askell/v1", Basis: "votes"})
+			}
+		}
+	}
+	return pairs
 }
 
 // benchText is n bytes of word salad: compresses about as well as real posts do.
