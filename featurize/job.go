@@ -363,68 +363,81 @@ func batchOf(msg jetstream.Msg, job schemas.Job) (bucket, batch int, ok bool) {
 
 // bucket decodes bucket k's documents, grouped by thread.
 func (sp *spill) bucket(k int, st *JobStats) (*threads, error) {
-	var docs []schemas.Document
+	batches := make([][]schemas.Document, 0, len(sp.spans[k]))
 	for _, s := range sp.spans[k] {
 		data := make([]byte, s.n)
 		if _, err := sp.f.ReadAt(data, s.off); err != nil {
 			return nil, fmt.Errorf("featurize: spill %s: %w", sp.f.Name(), err)
 		}
-		var err error
-		n := len(docs)
-		docs, err = schemas.DocumentCodec.DecodeAppend(docs, data)
+		docs, err := schemas.DocumentCodec.Decode(data)
 		if err != nil {
 			return nil, bus.Permanent(fmt.Errorf("featurize: a batch of bucket %d: %w", k, err))
 		}
-		st.Documents += len(docs) - n
+		batches = append(batches, docs)
+		st.Documents += len(docs)
 	}
-	return groupThreads(docs), nil
+	return groupThreads(batches), nil
 }
 
 // threads is one bucket's documents grouped by thread, the threads in the order of their keys
 // and the documents of each in the order they were read.
 type threads struct {
-	docs  []schemas.Document
-	order []int32 // indices into docs, thread after thread
-	spans []int32 // where each thread ends in order
+	batches [][]schemas.Document
+	order   []docRef // thread after thread
+	spans   []int32  // where each thread ends in order
 }
 
-// groupThreads sorts docs into threads by counting: one map lookup per document, then one sort
-// of the distinct keys.
-func groupThreads(docs []schemas.Document) *threads {
+// docRef is where a document is: batches[batch][row].
+type docRef struct{ batch, row int32 }
+
+// groupThreads sorts the documents of batches into threads by counting: one map lookup per
+// document, then one sort of the distinct keys.
+func groupThreads(batches [][]schemas.Document) *threads {
 	ordinal := make(map[string]int32)
 	var keys []string
 	var counts []int32
-	of := make([]int32, len(docs))
-	for i := range docs {
-		o, ok := ordinal[docs[i].ThreadID]
-		if !ok {
-			o = int32(len(keys))
-			ordinal[docs[i].ThreadID] = o
-			keys = append(keys, docs[i].ThreadID)
-			counts = append(counts, 0)
+	n := 0
+	for _, docs := range batches {
+		n += len(docs)
+	}
+	of := make([]int32, 0, n)
+	for _, docs := range batches {
+		for i := range docs {
+			o, ok := ordinal[docs[i].ThreadID]
+			if !ok {
+				o = int32(len(keys))
+				ordinal[docs[i].ThreadID] = o
+				keys = append(keys, docs[i].ThreadID)
+				counts = append(counts, 0)
+			}
+			of = append(of, o)
+			counts[o]++
 		}
-		of[i] = o
-		counts[o]++
 	}
 	byKey := make([]int32, len(keys))
 	for o := range byKey {
 		byKey[o] = int32(o)
 	}
 	slices.SortFunc(byKey, func(a, b int32) int { return strings.Compare(keys[a], keys[b]) })
-	start := make([]int32, len(keys)) // where each thread, by ordinal, starts in order
+	next := make([]int32, len(keys)) // where the next document of each thread, by ordinal, goes
 	spans := make([]int32, len(keys))
 	var end int32
 	for i, o := range byKey {
-		start[o] = end
+		next[o] = end
 		end += counts[o]
 		spans[i] = end
 	}
-	order := make([]int32, len(docs))
-	for i, o := range of {
-		order[start[o]] = int32(i)
-		start[o]++
+	order := make([]docRef, n)
+	g := 0
+	for b, docs := range batches {
+		for i := range docs {
+			o := of[g]
+			order[next[o]] = docRef{int32(b), int32(i)}
+			next[o]++
+			g++
+		}
 	}
-	return &threads{docs: docs, order: order, spans: spans}
+	return &threads{batches: batches, order: order, spans: spans}
 }
 
 // thread appends the documents of the i-th thread to dst.
@@ -433,8 +446,8 @@ func (t *threads) thread(i int, dst []schemas.Document) []schemas.Document {
 	if i > 0 {
 		from = t.spans[i-1]
 	}
-	for _, j := range t.order[from:t.spans[i]] {
-		dst = append(dst, t.docs[j])
+	for _, r := range t.order[from:t.spans[i]] {
+		dst = append(dst, t.batches[r.batch][r.row])
 	}
 	return dst
 }

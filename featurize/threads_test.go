@@ -26,7 +26,11 @@ func TestGroupThreads(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			th := groupThreads(tc.docs)
+			var batches [][]schemas.Document // in batches of 2, the last one shorter
+			for rest := tc.docs; len(rest) > 0; rest = rest[min(2, len(rest)):] {
+				batches = append(batches, rest[:min(2, len(rest))])
+			}
+			th := groupThreads(batches)
 			var got [][]string
 			var buf []schemas.Document
 			for i := range th.spans {
