@@ -86,12 +86,14 @@ func (w *worker) run(ctx context.Context, job schemas.Job, heartbeat func()) (Jo
 	for i := 0; i < w.buckets; i++ {
 		go func() {
 			var err error
+			var arena schemas.Arena // a bucket's documents, until its pairs are published
 			for k := range next {
 				if err != nil {
 					continue
 				}
 				var bst JobStats
-				bst, err = w.pairBucket(ctx, job, k, sp, recipe, heartbeat)
+				bst, err = w.pairBucket(ctx, job, k, sp, &arena, recipe, heartbeat)
+				arena.Reset()
 				mu.Lock()
 				st.add(bst)
 				mu.Unlock()
@@ -126,7 +128,9 @@ func (w *worker) run(ctx context.Context, job schemas.Job, heartbeat func()) (Jo
 }
 
 // pairBucket groups one bucket's documents by thread and publishes the pairs of every thread.
-func (w *worker) pairBucket(ctx context.Context, job schemas.Job, k int, sp *spill, recipe ThreadRecipe, heartbeat func()) (JobStats, error) {
+// The bucket's documents are decoded into arena, which the caller resets once it returns: by
+// then every pair is published (encoded) and every rejected document dead-lettered.
+func (w *worker) pairBucket(ctx context.Context, job schemas.Job, k int, sp *spill, arena *schemas.Arena, recipe ThreadRecipe, heartbeat func()) (JobStats, error) {
 	var st JobStats
 	out, err := w.openOutput(ctx, job, k)
 	if err != nil {
@@ -136,7 +140,7 @@ func (w *worker) pairBucket(ctx context.Context, job schemas.Job, k int, sp *spi
 		st.BucketsSkipped++
 		return st, nil
 	}
-	threads, err := sp.bucket(k, &st)
+	threads, err := sp.bucket(k, arena, &st)
 	if err != nil {
 		return st, err
 	}
@@ -362,14 +366,14 @@ func batchOf(msg jetstream.Msg, job schemas.Job) (bucket, batch int, ok bool) {
 }
 
 // bucket decodes bucket k's documents, grouped by thread.
-func (sp *spill) bucket(k int, st *JobStats) (*threads, error) {
+func (sp *spill) bucket(k int, arena *schemas.Arena, st *JobStats) (*threads, error) {
 	batches := make([][]schemas.Document, 0, len(sp.spans[k]))
 	for _, s := range sp.spans[k] {
-		data := make([]byte, s.n)
+		data := arena.Allocate(s.n)
 		if _, err := sp.f.ReadAt(data, s.off); err != nil {
 			return nil, fmt.Errorf("featurize: spill %s: %w", sp.f.Name(), err)
 		}
-		docs, err := schemas.DocumentCodec.Decode(data)
+		docs, err := schemas.DocumentCodec.DecodeIn(arena, nil, data)
 		if err != nil {
 			return nil, bus.Permanent(fmt.Errorf("featurize: a batch of bucket %d: %w", k, err))
 		}

@@ -180,11 +180,21 @@ const decodeSlack = 1 << 20
 // corrupt lengths and counts cost an error, not a fatal out-of-memory. Any panic of arrow-go
 // or of a column read is recovered into an error naming the schema.
 func (c *Codec[T]) DecodeAppend(dst []T, data []byte) (out []T, err error) {
+	return c.decodeAppend(dst, data, c.mem)
+}
+
+// DecodeIn is DecodeAppend with the batch's buffers, which the rows' strings point into, taken
+// from arena: the rows must not be used after the arena's next Reset.
+func (c *Codec[T]) DecodeIn(arena *Arena, dst []T, data []byte) ([]T, error) {
+	return c.decodeAppend(dst, data, arena)
+}
+
+func (c *Codec[T]) decodeAppend(dst []T, data []byte, alloc memory.Allocator) (out []T, err error) {
 	start := len(dst)
 	if err := guardStream(data); err != nil {
 		return dst, fmt.Errorf("schemas: decode %s: corrupt batch: %w", c.Version, err)
 	}
-	mem := &budgetAllocator{mem: c.mem, limit: decodeInflation*int64(len(data)) + decodeSlack}
+	mem := &budgetAllocator{mem: alloc, limit: decodeInflation*int64(len(data)) + decodeSlack}
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = dst[:start], c.decodeError(mem, fmt.Errorf("corrupt batch: %v", p))

@@ -95,6 +95,9 @@ type sinker[T any] struct {
 	dataset string
 	codec   *schemas.Codec[T]
 	parts   map[string]*partition[T]
+	// arena holds the batch being handled: Parquet copies every value it is given, so the
+	// memory serves the next batch.
+	arena schemas.Arena
 }
 
 func run[T any](ctx context.Context, b *bus.Bus, o Options, spec bus.ConsumerSpec, dataset string, codec *schemas.Codec[T]) error {
@@ -158,7 +161,8 @@ func (s *sinker[T]) handle(ctx context.Context, msg jetstream.Msg) error {
 	if p.w.Committed(seq) {
 		return msg.Ack()
 	}
-	rows, err := s.codec.Decode(msg.Data())
+	rows, err := s.codec.DecodeIn(&s.arena, nil, msg.Data())
+	defer s.arena.Reset()
 	if err != nil {
 		return bus.Permanent(fmt.Errorf("sink: seq %d: %w", seq, err))
 	}
