@@ -34,7 +34,8 @@ func newBenchCmd(g *globals) *cobra.Command {
   3. 7z x -so of the site's .7z to /dev/null (baseline)
   4. the whole pipeline on the .7z
   5. the pipeline on the small site, for peak RSS against the big one
-Each pipeline runs as a child process on a fresh embedded server, so its peak RSS is its own.
+Each run is a child process (each pipeline on a fresh embedded server), so its time and peak
+RSS are its own.
 MB/s are of uncompressed XML (Posts.xml + Votes.xml).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -45,8 +46,50 @@ MB/s are of uncompressed XML (Posts.xml + Votes.xml).`,
 	se.Flags().Var(&big, "size", "Posts.xml size of the big site")
 	se.Flags().Var(&small, "small", "Posts.xml size of the small site")
 	se.Flags().BoolVar(&skip7z, "skip-7z", false, "skip the .7z measurements")
-	cmd.AddCommand(se, newBenchRedditCmd(), newBenchWikipediaCmd(), newBenchPMCmd(), newBenchRolloutCmd())
+	cmd.AddCommand(se, newBenchRedditCmd(), newBenchWikipediaCmd(), newBenchPMCmd(), newBenchRolloutCmd(), newBenchLoopCmd())
 	return cmd
+}
+
+// baselineLoops are the decode loops the benchmarks compare against, by name.
+var baselineLoops = map[string]func(path string) error{"xml": xmlLoop, "json": jsonLoop}
+
+// newBenchLoopCmd runs one baseline decode loop: the benchmarks start it as a child process,
+// as they do the pipeline, so that neither measurement runs beside the other's leftovers (the
+// runtime returning a large heap to the system takes CPU from whatever runs next).
+func newBenchLoopCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "loop xml|json FILE...",
+		Short:  "Run a baseline decode loop over files (started by the benchmarks)",
+		Hidden: true,
+		Args:   cobra.MinimumNArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			loop, ok := baselineLoops[args[0]]
+			if !ok {
+				return fmt.Errorf("no baseline loop %q (xml, json)", args[0])
+			}
+			for _, path := range args[1:] {
+				if err := loop(path); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// timeLoop times a baseline loop over files in a child process.
+func timeLoop(name, loop string, files ...string) (measurement, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return measurement{}, err
+	}
+	cmd := exec.Command(self, append([]string{"bench", "loop", loop}, files...)...)
+	cmd.Stderr = os.Stderr
+	m, err := runMeasured(name, cmd)
+	if err != nil {
+		return m, fmt.Errorf("%s: %w", name, err)
+	}
+	return m, nil
 }
 
 type benchSite struct {
@@ -108,7 +151,8 @@ func benchStackExchange(w io.Writer, dir string, big, small int64, with7z bool) 
 	}
 	var r report
 	r.title = fmt.Sprintf("Stack Exchange pipeline, %s: %.0f MB of XML (Posts.xml + Votes.xml)", filepath.Base(bigSite.dir), float64(bigSite.xmlBytes)/1e6)
-	if err := r.add(bigSite.xmlBytes)(timeXMLLoop(bigSite.dir)); err != nil {
+	xmlFiles := []string{filepath.Join(bigSite.dir, "Posts.xml"), filepath.Join(bigSite.dir, "Votes.xml")}
+	if err := r.add(bigSite.xmlBytes)(timeLoop("encoding/xml loop", "xml", xmlFiles...)); err != nil {
 		return err
 	}
 	if err := r.add(bigSite.xmlBytes)(timePipeline(dir, "pipeline (xml)", "stackexchange="+bigSite.dir)); err != nil {
@@ -187,31 +231,26 @@ func (r *report) rssRatio(w io.Writer, big, small int64, bigRun, smallRun string
 
 func sizeName(n int64) string { return fmt.Sprintf("%d MB", n>>20) }
 
-// timeXMLLoop is the baseline: encoding/xml reading every token of the site's two files.
-func timeXMLLoop(siteDir string) (measurement, error) {
-	start := time.Now()
-	for _, name := range []string{"Posts.xml", "Votes.xml"} {
-		f, err := os.Open(filepath.Join(siteDir, name))
-		if err != nil {
-			return measurement{}, err
-		}
-		dec := xml.NewDecoder(bufio.NewReaderSize(f, 1<<20))
-		for {
-			tok, err := dec.Token()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				f.Close()
-				return measurement{}, fmt.Errorf("encoding/xml on %s: %w", name, err)
-			}
-			if se, ok := tok.(xml.StartElement); ok && len(se.Attr) == 0 && se.Name.Local == "row" {
-				return measurement{}, fmt.Errorf("%s: a row without attributes", name)
-			}
-		}
-		f.Close()
+// xmlLoop is the Stack Exchange baseline: encoding/xml reading every token of a file.
+func xmlLoop(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
 	}
-	return measurement{name: "encoding/xml loop", seconds: time.Since(start).Seconds()}, nil
+	defer f.Close()
+	dec := xml.NewDecoder(bufio.NewReaderSize(f, 1<<20))
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("encoding/xml on %s: %w", path, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && len(se.Attr) == 0 && se.Name.Local == "row" {
+			return fmt.Errorf("%s: a row without attributes", path)
+		}
+	}
 }
 
 // timeCommand times a decompressor writing to /dev/null (a baseline).

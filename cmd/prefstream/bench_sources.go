@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"time"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/spf13/cobra"
@@ -28,6 +27,7 @@ func newBenchRedditCmd() *cobra.Command {
   2. a plain encoding/json decode-into-a-map loop over the same NDJSON (baseline)
   3. the whole pipeline (ingest, featurize, sink) on the month
   4. the pipeline on the small month, for peak RSS against the big one
+Each run is a child process, so its time and peak RSS are its own.
 MB/s are of decompressed NDJSON (comments + submissions).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,7 +109,7 @@ func benchReddit(w io.Writer, dir string, big, small int64) error {
 			return err
 		}
 	}
-	if err := r.add(bigMonth.Bytes)(timeJSONLoop(bigMonth.Files)); err != nil {
+	if err := r.add(bigMonth.Bytes)(timeLoop("encoding/json loop", "json", bigMonth.Files...)); err != nil {
 		return err
 	}
 	if err := r.add(bigMonth.Bytes)(timePipeline(dir, "pipeline", inputsOf("reddit", bigMonth.Files)...)); err != nil {
@@ -135,17 +135,7 @@ func inputsOf(source string, files []string) []string {
 	return out
 }
 
-// timeJSONLoop is the baseline: zstd-decode each file and decode every line into a map.
-func timeJSONLoop(files []string) (measurement, error) {
-	start := time.Now()
-	for _, path := range files {
-		if err := jsonLoop(path); err != nil {
-			return measurement{}, err
-		}
-	}
-	return measurement{name: "encoding/json loop", seconds: time.Since(start).Seconds()}, nil
-}
-
+// jsonLoop is the Reddit baseline: zstd-decode a file and decode every line into a map.
 func jsonLoop(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
