@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -136,6 +137,41 @@ func FuzzAppendUnescaped(f *testing.F) {
 		}
 		if ok != (checkEntities(src) == nil) {
 			t.Fatalf("checkEntities(%q) disagrees", src)
+		}
+	})
+}
+
+// parseTimeByLayout is what parseTime must equal: time.Parse with the dumps' layout.
+func parseTimeByLayout(s string) int64 {
+	t, err := time.Parse(dumpTimeLayout, s)
+	if err != nil {
+		return 0
+	}
+	return t.Unix()
+}
+
+func TestParseTime(t *testing.T) {
+	for _, s := range []string{
+		"2008-07-31T21:42:52.667", "2008-07-31T21:42:52", "2024-02-29T23:59:59.999999999", "2023-02-29T00:00:00",
+		"2023-04-31T00:00:00", "2023-12-31T24:00:00", "2023-12-31T23:60:00", "2023-12-31T23:59:60", "2023-00-10T00:00:00",
+		"2023-13-10T00:00:00", "2023-01-00T00:00:00", "0000-01-01T00:00:00", "9999-12-31T23:59:59.1", "2008-07-31T21:42:52.",
+		"2008-07-31T21:42:52.1234567890", "2008-07-31T21:42:52,5", "2008-07-31 21:42:52", "2008-7-31T21:42:52",
+		"+008-07-31T21:42:52", "2008-07-31T21:42:5x", "2008-07-31T21:42:52Z", "2008-07-31T21:42:52.5x", "", "x",
+		"1900-02-29T00:00:00", "2000-02-29T00:00:00", "2100-02-29T00:00:00",
+	} {
+		if got, want := parseTime(s), parseTimeByLayout(s); got != want {
+			t.Errorf("parseTime(%q) = %d, time.Parse gives %d", s, got, want)
+		}
+	}
+}
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2008-07-31T21:42:52.667", "2024-02-29T23:59:59", "2023-04-31T00:00:00.5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := parseTime(s), parseTimeByLayout(s); got != want {
+			t.Fatalf("parseTime(%q) = %d, time.Parse gives %d", s, got, want)
 		}
 	})
 }
