@@ -39,6 +39,9 @@ type Pair struct {
 	Basis string `parquet:"basis,dict"`
 }
 
+// PairFreeText are the Parquet columns of a Pair that hold free text.
+var PairFreeText = []string{"prompt", "chosen", "rejected"}
+
 // PairID is the deterministic identity of a pair: the same inputs always give the same id.
 func PairID(source, dump, thread, chosenID, rejectedID string) string {
 	h := sha256.New()

@@ -45,6 +45,9 @@ type Ranking struct {
 	IngestedUnix int64  `parquet:"ingested_unix"`
 }
 
+// RankingFreeText are the Parquet columns of a Ranking that hold free text.
+var RankingFreeText = []string{"prompt", "responses.list.element"}
+
 // RankingID hashes what a ranking says: the prompt, the responses in input order, the order and
 // the annotator. Two files holding the same judgement give it the same id; two annotators
 // ranking the same responses give two ids.

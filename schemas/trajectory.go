@@ -62,6 +62,9 @@ type Trajectory struct {
 	CreatedUnix int64   `parquet:"created_unix"`
 }
 
+// TrajectoryFreeText are the Parquet columns of a Trajectory that hold free text.
+var TrajectoryFreeText = []string{"prompt", "response"}
+
 // TrajectoryID hashes the run, the worker, the prompt and the worker's sequence number.
 func TrajectoryID(run, worker, promptID string, seq int64) string {
 	h := sha256.New()

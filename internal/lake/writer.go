@@ -27,6 +27,11 @@ type Options struct {
 	RowGroupRows int
 	// Compression is the Parquet codec. Default zstd at its fastest level.
 	Compression compress.Codec
+	// FreeText names the columns that hold free text (prompts, answers), as dotted Parquet
+	// paths ("prompt", "responses.list.element"): they get no min/max statistics, which would
+	// copy whole texts into every page header and the footer, and compare every text with the
+	// bounds so far, for bounds no query can use.
+	FreeText []string
 }
 
 func (o Options) withDefaults() Options {
@@ -224,9 +229,12 @@ func (w *Writer[T]) newPart() (*part[T], error) {
 		return nil, fmt.Errorf("lake: %w", err)
 	}
 	out := &hashingWriter{f: tmp, hash: sha256.New()}
-	pw := parquet.NewGenericWriter[T](out,
-		parquet.MaxRowsPerRowGroup(int64(w.opts.RowGroupRows)),
-		parquet.Compression(w.opts.Compression))
+	options := []parquet.WriterOption{parquet.MaxRowsPerRowGroup(int64(w.opts.RowGroupRows)), parquet.Compression(w.opts.Compression)}
+	for _, column := range w.opts.FreeText {
+		path := strings.Split(column, ".")
+		options = append(options, parquet.SkipPageStatistics(path...), parquet.SkipPageBounds(path...))
+	}
+	pw := parquet.NewGenericWriter[T](out, options...)
 	return &part[T]{tmp: tmp, out: out, pw: pw}, nil
 }
 

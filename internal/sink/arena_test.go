@@ -3,7 +3,10 @@ package sink
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/prefstream/prefstream/internal/lake"
 	"github.com/prefstream/prefstream/schemas"
@@ -107,4 +110,19 @@ func checkThroughArena[T any](t *testing.T, codec *schemas.Codec[T], batches [][
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("the lake differs from the rows encoded: %d rows, want %d", len(got), len(want))
 	}
+}
+
+// TestFreeTextColumnsExist: a free-text path that names no column would silently keep its
+// statistics.
+func TestFreeTextColumnsExist(t *testing.T) {
+	check := func(name string, schema *parquet.Schema, paths []string) {
+		for _, p := range paths {
+			if _, ok := schema.Lookup(strings.Split(p, ".")...); !ok {
+				t.Errorf("%s: no column %s in %s", name, p, schema)
+			}
+		}
+	}
+	check("pairs", parquet.SchemaOf(schemas.Pair{}), schemas.PairFreeText)
+	check("rankings", parquet.SchemaOf(schemas.Ranking{}), schemas.RankingFreeText)
+	check("trajectories", parquet.SchemaOf(schemas.Trajectory{}), schemas.TrajectoryFreeText)
 }

@@ -52,7 +52,7 @@ func PairsSpec() bus.ConsumerSpec {
 // RunPairs sinks the PAIRS stream into LAKE/pairs/source=<source>/ until ctx is done, then
 // commits what it holds.
 func RunPairs(ctx context.Context, b *bus.Bus, o Options) error {
-	return run(ctx, b, o, PairsSpec(), "pairs", schemas.PairCodec)
+	return run(ctx, b, o, PairsSpec(), "pairs", schemas.PairCodec, schemas.PairFreeText)
 }
 
 // RankingsSpec is the consumer the rankings sink reads with.
@@ -66,7 +66,7 @@ func RankingsSpec() bus.ConsumerSpec {
 // RunRankings sinks the RANKINGS stream into LAKE/rankings/source=<source>/ until ctx is done,
 // then commits what it holds.
 func RunRankings(ctx context.Context, b *bus.Bus, o Options) error {
-	return run(ctx, b, o, RankingsSpec(), "rankings", schemas.RankingCodec)
+	return run(ctx, b, o, RankingsSpec(), "rankings", schemas.RankingCodec, schemas.RankingFreeText)
 }
 
 // TrajectoriesSpec is the durable consumer that sinks PPO trajectories.
@@ -80,7 +80,7 @@ func TrajectoriesSpec() bus.ConsumerSpec {
 // RunTrajectories sinks the TRAJ stream into LAKE/trajectories/source=<run>/ until ctx is done,
 // then commits what it holds, so a recorded RLHF run can be replayed or learnt from offline.
 func RunTrajectories(ctx context.Context, b *bus.Bus, o Options) error {
-	return run(ctx, b, o, TrajectoriesSpec(), "trajectories", schemas.TrajectoryCodec)
+	return run(ctx, b, o, TrajectoriesSpec(), "trajectories", schemas.TrajectoryCodec, schemas.TrajectoryFreeText)
 }
 
 type partition[T any] struct {
@@ -100,7 +100,8 @@ type sinker[T any] struct {
 	arena schemas.Arena
 }
 
-func run[T any](ctx context.Context, b *bus.Bus, o Options, spec bus.ConsumerSpec, dataset string, codec *schemas.Codec[T]) error {
+func run[T any](ctx context.Context, b *bus.Bus, o Options, spec bus.ConsumerSpec, dataset string, codec *schemas.Codec[T], freeText []string) error {
+	o.Lakes.FreeText = freeText
 	if o.CommitBytes <= 0 {
 		o.CommitBytes = 32 << 20
 	}
