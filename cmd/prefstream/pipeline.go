@@ -116,6 +116,10 @@ var ingesters = map[string]ingester{
 	},
 }
 
+// pipelineIdleCommit is how long the pipeline's sink waits for more pairs before it commits
+// what it holds (the long-running sink's default is 250ms).
+const pipelineIdleCommit = 100 * time.Millisecond
+
 // dumpPatterns says which file names a --watch directory holds for each source.
 var dumpPatterns = map[string]func(name string) bool{
 	"stackexchange": func(name string) bool { return strings.HasSuffix(name, ".7z") || strings.EqualFold(name, "Posts.xml") },
@@ -209,7 +213,9 @@ func runPipeline(ctx context.Context, g *globals, inputs []input, o pipelineOpti
 			return featurize.Run(ctx, b, featurize.Options{Recipes: o.recipes, Workers: o.workers, Log: g.log})
 		},
 		func(ctx context.Context) error {
-			return sink.RunPairs(ctx, b, sink.Options{Lake: o.lake, Log: g.log, CommitMessages: o.commitMessages})
+			// The run ends once the last pairs are committed, which happens when the sink has
+			// seen nothing for IdleCommit: wait less than a long-running sink would.
+			return sink.RunPairs(ctx, b, sink.Options{Lake: o.lake, Log: g.log, CommitMessages: o.commitMessages, IdleCommit: pipelineIdleCommit})
 		},
 	)
 
