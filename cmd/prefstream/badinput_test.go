@@ -81,7 +81,7 @@ func TestPipelineBadRedditLines(t *testing.T) {
 
 // TestPipelineAbandonedJob: when featurize gives a dump's grouping job up (here: no recipe for
 // its source, a permanent error), the pipeline fails and names the dump, rather than ending
-// with a summary that looks complete.
+// with a summary that looks complete; run again, it retries the job.
 func TestPipelineAbandonedJob(t *testing.T) {
 	site := filepath.Join(t.TempDir(), "orphan.stackexchange.com")
 	if err := os.MkdirAll(site, 0o755); err != nil {
@@ -95,12 +95,24 @@ func TestPipelineAbandonedJob(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sum, err := runPipeline(ctx, testGlobals(t), []input{{"stackexchange", site}},
-		pipelineOptions{lake: filepath.Join(t.TempDir(), "lake"), recipes: map[string]featurize.Recipe{}, workers: 1, quiet: true})
+	g, lakeDir := testGlobals(t), filepath.Join(t.TempDir(), "lake")
+	sum, err := runPipeline(ctx, g, []input{{"stackexchange", site}},
+		pipelineOptions{lake: lakeDir, recipes: map[string]featurize.Recipe{}, workers: 1, quiet: true})
 	if err == nil || !strings.Contains(err.Error(), "featurize gave up on orphan.stackexchange.com") || !strings.Contains(err.Error(), "no recipe") {
 		t.Fatalf("want an error naming the abandoned dump and why, got %v", err)
 	}
 	if sum == nil || sum.Documents["stackexchange"] != 3 || sum.Pairs["stackexchange"] != 0 {
 		t.Fatalf("summary %+v, want 3 documents and no pairs", sum)
+	}
+
+	// Run again, the recipe now known: the dump is already ingested, so only a retry of the
+	// abandoned job can give its pair.
+	sum, err = runPipeline(ctx, g, []input{{"stackexchange", site}},
+		pipelineOptions{lake: lakeDir, recipes: defaultRecipes(t), workers: 1, quiet: true})
+	if err != nil {
+		t.Fatalf("the second run: %v", err)
+	}
+	if sum.Pairs["stackexchange"] != 1 {
+		t.Fatalf("summary %+v after the retry, want 1 pair", sum)
 	}
 }
