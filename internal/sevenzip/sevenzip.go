@@ -81,6 +81,7 @@ func Binary(bin string) Extractor {
 		cmd.Stderr = stderr
 		out, err := cmd.StdoutPipe()
 		if err == nil {
+			widenPipe(out)
 			err = cmd.Start()
 		}
 		if err != nil {
