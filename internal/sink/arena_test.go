@@ -17,47 +17,40 @@ import (
 // arena, appends them, scribbles over the arena, and checks the lake against the rows encoded.
 func TestLakeKeepsNothingOfTheArena(t *testing.T) {
 	t.Run("pairs", func(t *testing.T) {
-		var batches [][]schemas.Pair
-		for b := range 6 {
-			var rows []schemas.Pair
-			for i := range 25 {
-				id := fmt.Sprintf("%d-%d", b, i)
-				rows = append(rows, schemas.Pair{PairID: id, Source: "stackexchange", Dump: "ai", ThreadID: fmt.Sprint(i / 5),
-					ChosenID: id + "c", RejectedID: id + "r", Prompt: fmt.Sprintf("prompt %d", i/5), Chosen: "chosen " + id,
-					Rejected: fmt.Sprintf("rejected %d", i%3), ChosenScore: 2, Margin: 2, Split: schemas.SplitTrain,
-					Recipe: "askell/v1", Basis: "votes"})
-			}
-			batches = append(batches, rows)
-		}
-		checkThroughArena(t, schemas.PairCodec, batches)
+		checkThroughArena(t, schemas.PairCodec, batchesOf(6, 25, func(b, i int) schemas.Pair {
+			id := fmt.Sprintf("%d-%d", b, i)
+			return schemas.Pair{PairID: id, Source: "stackexchange", Dump: "ai", ThreadID: fmt.Sprint(i / 5),
+				ChosenID: id + "c", RejectedID: id + "r", Prompt: fmt.Sprintf("prompt %d", i/5), Chosen: "chosen " + id,
+				Rejected: fmt.Sprintf("rejected %d", i%3), ChosenScore: 2, Margin: 2, Split: schemas.SplitTrain,
+				Recipe: "askell/v1", Basis: "votes"}
+		}))
 	})
 	t.Run("rankings", func(t *testing.T) {
-		var batches [][]schemas.Ranking
-		for b := range 4 {
-			var rows []schemas.Ranking
-			for i := range 10 {
-				rows = append(rows, schemas.Ranking{RankingID: fmt.Sprintf("%d-%d", b, i), Source: "test", Prompt: fmt.Sprint("p", i),
-					Responses: []string{fmt.Sprint("a", i), "b", fmt.Sprint("c", b)}, Order: []int32{2, 0, 1}, Scores: []float64{1, 0, 2},
-					Annotator: "x", Split: schemas.SplitTest, SourceFile: "r.jsonl", Offset: int64(i)})
-			}
-			batches = append(batches, rows)
-		}
-		checkThroughArena(t, schemas.RankingCodec, batches)
+		checkThroughArena(t, schemas.RankingCodec, batchesOf(4, 10, func(b, i int) schemas.Ranking {
+			return schemas.Ranking{RankingID: fmt.Sprintf("%d-%d", b, i), Source: "test", Prompt: fmt.Sprint("p", i),
+				Responses: []string{fmt.Sprint("a", i), "b", fmt.Sprint("c", b)}, Order: []int32{2, 0, 1}, Scores: []float64{1, 0, 2},
+				Annotator: "x", Split: schemas.SplitTest, SourceFile: "r.jsonl", Offset: int64(i)}
+		}))
 	})
 	t.Run("trajectories", func(t *testing.T) {
-		var batches [][]schemas.Trajectory
-		for b := range 4 {
-			var rows []schemas.Trajectory
-			for i := range 10 {
-				rows = append(rows, schemas.Trajectory{TrajectoryID: fmt.Sprintf("%d-%d", b, i), Run: "r", Worker: "w", Seq: int64(i),
-					PM: "pm", Reference: "ref", Tokenizer: "tok", PromptID: fmt.Sprint(i), Prompt: fmt.Sprint("prompt ", i%4),
-					Response: fmt.Sprint("response ", b, i), PromptTokens: []int32{1, 2, int32(i)}, ResponseTokens: []int32{int32(b), 4},
-					BehaviourLogProbs: []float32{-0.5, float32(-i)}, ReferenceLogProbs: []float32{-0.25, -1}, Reward: 0.5})
-			}
-			batches = append(batches, rows)
-		}
-		checkThroughArena(t, schemas.TrajectoryCodec, batches)
+		checkThroughArena(t, schemas.TrajectoryCodec, batchesOf(4, 10, func(b, i int) schemas.Trajectory {
+			return schemas.Trajectory{TrajectoryID: fmt.Sprintf("%d-%d", b, i), Run: "r", Worker: "w", Seq: int64(i),
+				PM: "pm", Reference: "ref", Tokenizer: "tok", PromptID: fmt.Sprint(i), Prompt: fmt.Sprint("prompt ", i%4),
+				Response: fmt.Sprint("response ", b, i), PromptTokens: []int32{1, 2, int32(i)}, ResponseTokens: []int32{int32(b), 4},
+				BehaviourLogProbs: []float32{-0.5, float32(-i)}, ReferenceLogProbs: []float32{-0.25, -1}, Reward: 0.5}
+		}))
 	})
+}
+
+// batchesOf is n batches of rows rows, row i of batch b made by row(b, i).
+func batchesOf[T any](n, rows int, row func(b, i int) T) [][]T {
+	batches := make([][]T, n)
+	for b := range batches {
+		for i := range rows {
+			batches[b] = append(batches[b], row(b, i))
+		}
+	}
+	return batches
 }
 
 func checkThroughArena[T any](t *testing.T, codec *schemas.Codec[T], batches [][]T) {
