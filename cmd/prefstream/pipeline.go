@@ -384,7 +384,20 @@ func bySource(inputs []input) []sourceInputs {
 	return out
 }
 
+// warnHistoryOnTmpfs says so when a Reddit month's zstd window, of which all but the last
+// 64 MiB goes to a file in the temp dir, would sit in a tmpfs and so in RAM after all.
+func warnHistoryOnTmpfs(g *globals, source string, paths []string) {
+	if source != "reddit" || !slices.ContainsFunc(paths, func(p string) bool { return strings.HasSuffix(p, ".zst") }) {
+		return
+	}
+	if dir := os.TempDir(); onTmpfs(dir) {
+		g.log.Warn("the temp dir is a tmpfs: the part of a .zst window older than the last 64 MiB (up to 2 GiB for a month) will take RAM there; set TMPDIR to a directory on disk",
+			zap.String("tmpdir", dir))
+	}
+}
+
 func ingestWithProgress(ctx context.Context, g *globals, b *bus.Bus, source string, paths []string, o ingestOptions, quiet bool) ([]ingestResult, error) {
+	warnHistoryOnTmpfs(g, source, paths)
 	bar := newProgress(source+" "+strings.Join(paths, " "), quiet)
 	defer bar.finish()
 	o.progress = bar.update
