@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -25,7 +24,6 @@ import (
 	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/internal/lake"
 	"github.com/prefstream/prefstream/internal/sink"
-	"github.com/prefstream/prefstream/schemas"
 )
 
 // Summary is what a pipeline run reports, also written as JSON with --summary.
@@ -244,7 +242,7 @@ func runPipeline(ctx context.Context, g *globals, inputs []input, o pipelineOpti
 	for dump := range dumps {
 		ingestedBefore[dump] = !ingestedNow[dump]
 	}
-	if err := requeueAbandonedJobs(ctx, g, b, ingestedBefore); err != nil {
+	if err := retryAbandonedJobs(ctx, g, b, func(dump string) bool { return ingestedBefore[dump] }); err != nil {
 		return nil, errors.Join(err, svc.stop())
 	}
 	if err := waitCommitted(ctx, b, svc); err != nil {
@@ -261,106 +259,6 @@ func runPipeline(ctx context.Context, g *globals, inputs []input, o pipelineOpti
 		return sum, errors.Join(inputErrs, err)
 	}
 	return sum, inputErrs
-}
-
-// abandonedJobs reports the grouping jobs of dumps that featurize dead-lettered (a permanent
-// error, or too many failed attempts): their pairs are missing from the lake, so the pipeline
-// must not end as if it were complete.
-func abandonedJobs(ctx context.Context, b *bus.Bus, dumps map[string]bool) error {
-	dead, err := deadJobs(ctx, b)
-	if err != nil {
-		return err
-	}
-	var errs error
-	for _, job := range dead {
-		if dumps[job.dump] {
-			errs = errors.Join(errs, fmt.Errorf("featurize gave up on %s, whose pairs are missing from the lake: %s (the job is kept on %s)",
-				job.dump, job.reason, deadJobsSubject))
-		}
-	}
-	return errs
-}
-
-// requeueAbandonedJobs gives featurize another try at the jobs it gave up on in an earlier run,
-// of the dumps this run found already ingested (whose ingest publishes no job again): each goes
-// back to the work queue and leaves the dead letters. Buckets the earlier attempts finished are
-// not paired again.
-func requeueAbandonedJobs(ctx context.Context, g *globals, b *bus.Bus, ingestedBefore map[string]bool) error {
-	dead, err := deadJobs(ctx, b)
-	if err != nil {
-		return err
-	}
-	var dlq jetstream.Stream
-	for _, job := range dead {
-		if !ingestedBefore[job.dump] {
-			continue
-		}
-		var j schemas.Job
-		if err := json.Unmarshal(job.data, &j); err != nil || j.Source == "" {
-			continue // not a job this version can read: left where it is, and reported at the end
-		}
-		h := nats.Header{}
-		h.Set(schemas.HeaderSchema, job.header.Get(schemas.HeaderSchema))
-		h.Set(schemas.HeaderDump, job.dump)
-		h.Set(jetstream.MsgIDHeader, fmt.Sprintf("requeue/%d/%s", job.seq, job.dump))
-		if _, err := b.JS.PublishMsg(ctx, &nats.Msg{Subject: bus.JobSubject("featurize", j.Source), Data: job.data, Header: h}); err != nil {
-			return fmt.Errorf("requeue the grouping job of %s: %w", job.dump, err)
-		}
-		if dlq == nil {
-			if dlq, err = b.JS.Stream(ctx, bus.StreamDeadLetters); err != nil {
-				return err
-			}
-		}
-		if err := dlq.DeleteMsg(ctx, job.seq); err != nil {
-			return fmt.Errorf("requeue the grouping job of %s: %w", job.dump, err)
-		}
-		g.log.Info("featurize gave this dump's job up in an earlier run; trying again",
-			zap.String("dump", job.dump), zap.String("reason", job.reason))
-	}
-	return nil
-}
-
-// deadJobsSubject is where featurize dead-letters the grouping jobs it gives up on.
-var deadJobsSubject = bus.DeadLetterSubject("featurize", "jobs")
-
-// deadJob is a grouping job featurize gave up on, as kept on deadJobsSubject.
-type deadJob struct {
-	seq          uint64
-	dump, reason string
-	data         []byte
-	header       nats.Header
-}
-
-func deadJobs(ctx context.Context, b *bus.Bus) ([]deadJob, error) {
-	dlq, err := b.JS.Stream(ctx, bus.StreamDeadLetters)
-	if err != nil {
-		return nil, err
-	}
-	info, err := dlq.Info(ctx, jetstream.WithSubjectFilter(deadJobsSubject))
-	if err != nil {
-		return nil, err
-	}
-	if info.State.Subjects[deadJobsSubject] == 0 {
-		return nil, nil
-	}
-	cons, err := dlq.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{deadJobsSubject}})
-	if err != nil {
-		return nil, err
-	}
-	msgs, err := cons.FetchNoWait(int(info.State.Subjects[deadJobsSubject]))
-	if err != nil {
-		return nil, err
-	}
-	var jobs []deadJob
-	for msg := range msgs.Messages() {
-		meta, err := msg.Metadata()
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, deadJob{seq: meta.Sequence.Stream, dump: msg.Headers().Get(schemas.HeaderDump),
-			reason: msg.Headers().Get(schemas.HeaderReason), data: msg.Data(), header: msg.Headers()})
-	}
-	return jobs, msgs.Error()
 }
 
 // sourceInputs are the inputs of one source, in the order given.

@@ -101,6 +101,7 @@ separate processes on many machines.`,
 		newEvalCmd(g),
 		newRolloutCmd(g),
 		newReplayCmd(g),
+		newDLQCmd(g),
 	)
 	reportDenied(root)
 	return root
@@ -123,6 +124,16 @@ func reportDenied(cmd *cobra.Command) {
 		}
 		return err
 	}
+}
+
+// withBus runs fn connected as service (see connect), and disconnects after.
+func (g *globals) withBus(ctx context.Context, service string, fn func(*bus.Bus) error) error {
+	b, err := g.connect(ctx, service)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return fn(b)
 }
 
 // connect joins the configured server, or starts the embedded one, named for the service.
