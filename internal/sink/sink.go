@@ -95,9 +95,10 @@ type sinker[T any] struct {
 	dataset string
 	codec   *schemas.Codec[T]
 	parts   map[string]*partition[T]
-	// arena holds the batch being handled: Parquet copies every value it is given, so the
-	// memory serves the next batch.
+	// arena and rows hold the batch being handled: Parquet copies every value it is given, so
+	// the memory serves the next batch.
 	arena schemas.Arena
+	rows  []T
 }
 
 func run[T any](ctx context.Context, b *bus.Bus, o Options, spec bus.ConsumerSpec, dataset string, codec *schemas.Codec[T], freeText []string) error {
@@ -162,7 +163,8 @@ func (s *sinker[T]) handle(ctx context.Context, msg jetstream.Msg) error {
 	if p.w.Committed(seq) {
 		return msg.Ack()
 	}
-	rows, err := s.codec.DecodeIn(&s.arena, nil, msg.Data())
+	rows, err := s.codec.DecodeIn(&s.arena, s.rows[:0], msg.Data())
+	s.rows = rows
 	defer s.arena.Reset()
 	if err != nil {
 		return bus.Permanent(fmt.Errorf("sink: seq %d: %w", seq, err))
