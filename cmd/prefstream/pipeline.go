@@ -238,11 +238,10 @@ func runPipeline(ctx context.Context, g *globals, inputs []input, o pipelineOpti
 			inputErrs = errors.Join(inputErrs, err)
 		}
 	}
-	ingestedBefore := map[string]bool{}
-	for dump := range dumps {
-		ingestedBefore[dump] = !ingestedNow[dump]
-	}
-	if err := retryAbandonedJobs(ctx, g, b, func(dump string) bool { return ingestedBefore[dump] }); err != nil {
+	// A dump ingested by an earlier run publishes no job again: if featurize gave its job up,
+	// retry it.
+	ingestedBefore := func(dump string) bool { return dumps[dump] && !ingestedNow[dump] }
+	if err := retryAbandonedJobs(ctx, g, b, ingestedBefore); err != nil {
 		return nil, errors.Join(err, svc.stop())
 	}
 	if err := waitCommitted(ctx, b, svc); err != nil {
