@@ -14,7 +14,8 @@ import (
 
 const (
 	// DefaultUpvoteBufferIDs is the number of post ids CountUpvotes holds in
-	// memory (8 bytes each) before spilling a sorted run to disk.
+	// memory (8 bytes each, and as much again to radix-sort them) before
+	// spilling a sorted run to disk.
 	DefaultUpvoteBufferIDs = 4 << 20
 	// maxMergeFanIn bounds the run files open at once; when reached, the runs
 	// are merged into one.
@@ -63,11 +64,12 @@ func CountUpvotes(r io.Reader, name string, tmpDir string, bufferIDs int) (*Upvo
 }
 
 type upvoteCounter struct {
-	tmpDir string
-	limit  int
-	ids    []int64
-	spills []string // sorted run files not merged yet
-	u      *Upvotes
+	tmpDir  string
+	limit   int
+	ids     []int64
+	scratch []int64  // the radix sort's, as long as ids
+	spills  []string // sorted run files not merged yet
+	u       *Upvotes
 }
 
 func (c *upvoteCounter) count(sc *RowScanner) error {
@@ -121,7 +123,7 @@ func (c *upvoteCounter) add(row *chunkRow) error {
 // spill writes the buffered ids as a sorted run file, merging the run files
 // into one when there are too many to open at once.
 func (c *upvoteCounter) spill() error {
-	slices.Sort(c.ids)
+	c.scratch = sortIDs(c.ids, c.scratch)
 	path, err := c.writeRunFile(func(w io.Writer) error { return encodeRun(w, c.ids) })
 	if err != nil {
 		return err
@@ -156,7 +158,8 @@ func (c *upvoteCounter) mergeSpills() error {
 // finish keeps the last, partial buffer as an in-memory run and opens the
 // merge of all runs.
 func (c *upvoteCounter) finish() error {
-	slices.Sort(c.ids)
+	sortIDs(c.ids, c.scratch)
+	c.scratch = nil
 	var last bytes.Buffer
 	if err := encodeRun(&last, c.ids); err != nil {
 		return err
