@@ -149,7 +149,9 @@ func newPipelineCmd(g *globals) *cobra.Command {
 		Short: "Ingest dumps, pair them and commit the pairs to Parquet, then exit",
 		Long: `Runs ingest, featurize and the Parquet sink together and exits 0 once every pair of the given
 dumps is committed to the lake. Run again on the same --data-dir and --lake after a crash, it
-finishes the job with no pair lost or repeated. A dump already ingested is not read again.
+finishes the job with no pair lost or repeated. A dump already ingested is not read again; if
+featurize gave its grouping job up in an earlier run (the run failed naming the dump and the
+reason), the job is tried again.
 
 SOURCE=PATH, any number, any mix:
   stackexchange=PATH  a site .7z, an extracted site folder or a Posts.xml
