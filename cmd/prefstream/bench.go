@@ -80,11 +80,16 @@ func newBenchLoopCmd() *cobra.Command {
 
 // timeLoop times a baseline loop over files in a child process.
 func timeLoop(name, loop string, files ...string) (measurement, error) {
+	return timeSelf(name, append([]string{"bench", "loop", loop}, files...)...)
+}
+
+// timeSelf times this binary run with args in a child process, its stderr passed through.
+func timeSelf(name string, args ...string) (measurement, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return measurement{}, err
 	}
-	cmd := exec.Command(self, append([]string{"bench", "loop", loop}, files...)...)
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	m, err := runMeasured(name, cmd)
 	if err != nil {
@@ -330,10 +335,6 @@ func vmHWM(status string) float64 {
 // timePipeline runs `prefstream pipeline` on inputs (SOURCE=PATH) in a child process with a
 // fresh data dir.
 func timePipeline(dir, name string, inputs ...string) (measurement, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return measurement{}, err
-	}
 	work := filepath.Join(dir, "run")
 	if err := os.RemoveAll(work); err != nil {
 		return measurement{}, err
@@ -341,11 +342,9 @@ func timePipeline(dir, name string, inputs ...string) (measurement, error) {
 	summary := filepath.Join(dir, "summary.json")
 	args := append([]string{"pipeline", "--log-level", "warn", "--data-dir", filepath.Join(work, "data"),
 		"--lake", filepath.Join(work, "lake"), "--summary", summary}, inputs...)
-	cmd := exec.Command(self, args...)
-	cmd.Stderr = os.Stderr
-	m, err := runMeasured(name, cmd)
+	m, err := timeSelf(name, args...)
 	if err != nil {
-		return measurement{}, fmt.Errorf("%s: %w", name, err)
+		return measurement{}, err
 	}
 	var sum Summary
 	if data, err := os.ReadFile(summary); err == nil && json.Unmarshal(data, &sum) == nil {
