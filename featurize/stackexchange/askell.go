@@ -69,9 +69,6 @@ func Pairs(question *schemas.Document, answers []schemas.Document, o Options) Re
 	if reason := questionProblem(question); reason != "" {
 		return Result{Skipped: reason}
 	}
-	if candidates(answers) < 2 {
-		return Result{Skipped: SkipFewAnswers}
-	}
 	usable := usableAnswers(answers)
 	if len(usable) < 2 {
 		return Result{Skipped: SkipFewAnswers}
@@ -152,33 +149,27 @@ func fabricated(d *schemas.Document) bool {
 	return err == nil && id >= FabricatedMinID && d.Author == "-1"
 }
 
-// candidates counts the answers neither deleted nor fabricated: an upper bound of the usable
-// ones that needs no HTML conversion.
-func candidates(docs []schemas.Document) int {
-	n := 0
-	for i := range docs {
-		if !docs[i].Has(schemas.FlagDeleted) && !fabricated(&docs[i]) {
-			n++
-		}
-	}
-	return n
-}
-
 // usableAnswers returns the answers that are not deleted, fabricated, empty or repeated, with
-// their text, ordered by id.
+// their text, ordered by id; nil, converting no HTML, when fewer than two are left before the
+// texts are looked at.
 func usableAnswers(docs []schemas.Document) []answer {
 	usable := make([]answer, 0, len(docs))
 	for i := range docs {
-		d := &docs[i]
-		if d.Has(schemas.FlagDeleted) || fabricated(d) {
-			continue
-		}
-		if text := textclean.HTMLToText(d.Text); text != "" {
-			usable = append(usable, answer{doc: d, text: text})
+		if d := &docs[i]; !d.Has(schemas.FlagDeleted) && !fabricated(d) {
+			usable = append(usable, answer{doc: d})
 		}
 	}
-	slices.SortStableFunc(usable, func(a, b answer) int { return compareIDs(a.doc.ID, b.doc.ID) })
-	return slices.CompactFunc(usable, func(a, b answer) bool { return a.doc.ID == b.doc.ID })
+	if len(usable) < 2 {
+		return nil
+	}
+	withText := usable[:0]
+	for _, a := range usable {
+		if a.text = textclean.HTMLToText(a.doc.Text); a.text != "" {
+			withText = append(withText, a)
+		}
+	}
+	slices.SortStableFunc(withText, func(a, b answer) int { return compareIDs(a.doc.ID, b.doc.ID) })
+	return slices.CompactFunc(withText, func(a, b answer) bool { return a.doc.ID == b.doc.ID })
 }
 
 // compareIDs orders decimal ids by value, and any other ids after them by text.
