@@ -40,27 +40,27 @@ func BenchmarkDecodeHistoryFile(b *testing.B) {
 
 func benchmarkDecode(b *testing.B, o Options) {
 	frame, size := benchFrame()
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	for b.Loop() {
-		d, err := NewReader(bytes.NewReader(frame), o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n, err := d.WriteTo(io.Discard)
-		if err != nil || n != int64(size) {
-			b.Fatalf("decoded %d bytes: %v", n, err)
-		}
-		d.Close()
-	}
+	benchmarkStreams(b, frame, size, func(r io.Reader) (io.WriterTo, func(), error) {
+		d, err := NewReader(r, o)
+		return d, func() { d.Close() }, err
+	})
 }
 
 func BenchmarkDecodeKlauspost(b *testing.B) {
 	frame, size := benchFrame()
+	benchmarkStreams(b, frame, size, func(r io.Reader) (io.WriterTo, func(), error) {
+		d, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(1<<31), zstd.WithDecoderConcurrency(1))
+		return d, func() { d.Close() }, err
+	})
+}
+
+// benchmarkStreams decodes frame, of size bytes decompressed, with a new decoder from open
+// (which also returns how to close it) each time.
+func benchmarkStreams(b *testing.B, frame []byte, size int, open func(io.Reader) (io.WriterTo, func(), error)) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	for b.Loop() {
-		d, err := zstd.NewReader(bytes.NewReader(frame), zstd.WithDecoderMaxWindow(1<<31), zstd.WithDecoderConcurrency(1))
+		d, closeDecoder, err := open(bytes.NewReader(frame))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func BenchmarkDecodeKlauspost(b *testing.B) {
 		if err != nil || n != int64(size) {
 			b.Fatalf("decoded %d bytes: %v", n, err)
 		}
-		d.Close()
+		closeDecoder()
 	}
 }
 
@@ -105,16 +105,8 @@ func BenchmarkDecodeRealSample(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(int64(len(want)))
-	b.ReportAllocs()
-	for b.Loop() {
-		d, err := NewReader(bytes.NewReader(frame), Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n, err := d.WriteTo(io.Discard); err != nil || n != int64(len(want)) {
-			b.Fatalf("decoded %d bytes: %v", n, err)
-		}
-		d.Close()
-	}
+	benchmarkStreams(b, frame, len(want), func(r io.Reader) (io.WriterTo, func(), error) {
+		d, err := NewReader(r, Options{})
+		return d, func() { d.Close() }, err
+	})
 }
