@@ -201,7 +201,8 @@ func retryAbandonedJobs(ctx context.Context, g *globals, b *bus.Bus, wanted func
 		h.Set(schemas.HeaderSchema, d.Header.Get(schemas.HeaderSchema))
 		h.Set(schemas.HeaderDump, dump)
 		h.Set(jetstream.MsgIDHeader, fmt.Sprintf("retry/%d/%s", d.Seq, dump))
-		if _, err := b.JS.PublishMsg(ctx, &nats.Msg{Subject: bus.JobSubject("featurize", job.Source), Data: d.Data, Header: h}); err != nil {
+		msg := &nats.Msg{Subject: bus.JobSubject("featurize", job.Source), Data: d.Data, Header: h}
+		if err := bus.Retry(ctx, func(ctx context.Context) error { _, err := b.JS.PublishMsg(ctx, msg); return err }); err != nil {
 			return fmt.Errorf("retry the grouping job of %s: %w", dump, err)
 		}
 		if err := bus.DeleteDeadLetter(ctx, b.JS, d.Seq); err != nil {

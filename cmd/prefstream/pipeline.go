@@ -418,15 +418,11 @@ func countOutputs(ctx context.Context, b *bus.Bus, lakeDir string, sum *Summary)
 			sum.Pairs[strings.TrimPrefix(s.Partition, "source=")] += s.Rows
 		}
 	}
-	dlq, err := b.JS.Stream(ctx, bus.StreamDeadLetters)
+	dead, err := bus.DeadLetterCounts(ctx, b.JS, "dlq.>")
 	if err != nil {
 		return err
 	}
-	info, err := dlq.Info(ctx, jetstream.WithSubjectFilter("dlq.>"))
-	if err != nil {
-		return err
-	}
-	for subject, n := range info.State.Subjects {
+	for subject, n := range dead {
 		parts := strings.Split(subject, ".")
 		sum.DeadLetters[parts[len(parts)-1]] += int64(n)
 	}

@@ -24,17 +24,26 @@ type Dead struct {
 }
 
 // DeadLetterCounts returns how many dead letters each DLQ subject matching filter (wildcards
-// allowed, "dlq.>" for all) holds.
+// allowed, "dlq.>" for all) holds. Like every request here, it is asked again while a cluster
+// elects the stream's leader.
 func DeadLetterCounts(ctx context.Context, js jetstream.JetStream, filter string) (map[string]uint64, error) {
-	dlq, err := js.Stream(ctx, StreamDeadLetters)
+	var counts map[string]uint64
+	err := retry(ctx, func(ctx context.Context) error {
+		dlq, err := js.Stream(ctx, StreamDeadLetters)
+		if err != nil {
+			return err
+		}
+		info, err := dlq.Info(ctx, jetstream.WithSubjectFilter(filter))
+		if err != nil {
+			return err
+		}
+		counts = info.State.Subjects
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: dead letters: %w", err)
 	}
-	info, err := dlq.Info(ctx, jetstream.WithSubjectFilter(filter))
-	if err != nil {
-		return nil, fmt.Errorf("bus: dead letters: %w", err)
-	}
-	return info.State.Subjects, nil
+	return counts, nil
 }
 
 // ReadDeadLetters hands fn the dead letters on subject (wildcards allowed), oldest first, at
@@ -54,12 +63,25 @@ func ReadDeadLetters(ctx context.Context, js jetstream.JetStream, subject string
 	if total == 0 {
 		return nil
 	}
-	cons, err := js.OrderedConsumer(ctx, StreamDeadLetters, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	var cons jetstream.Consumer
+	err = retry(ctx, func(ctx context.Context) (err error) {
+		cons, err = js.OrderedConsumer(ctx, StreamDeadLetters, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("bus: dead letters on %s: %w", subject, err)
 	}
 	for read := uint64(0); read < total; {
 		batch, err := cons.Fetch(int(min(total-read, 256)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil && Transient(err) {
+			// The ordered consumer starts again after the last message it delivered.
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("bus: dead letters on %s: %w", subject, errors.Join(err, ctx.Err()))
+			case <-time.After(200 * time.Millisecond):
+				continue
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("bus: dead letters on %s: %w", subject, err)
 		}
@@ -89,10 +111,22 @@ func ReadDeadLetters(ctx context.Context, js jetstream.JetStream, subject string
 
 // DeleteDeadLetter removes one dead letter, by its DLQ sequence.
 func DeleteDeadLetter(ctx context.Context, js jetstream.JetStream, seq uint64) error {
-	dlq, err := js.Stream(ctx, StreamDeadLetters)
-	if err == nil {
+	askedBefore := false
+	err := retry(ctx, func(ctx context.Context) error {
+		dlq, err := js.Stream(ctx, StreamDeadLetters)
+		if err != nil {
+			return err
+		}
 		err = dlq.DeleteMsg(ctx, seq)
-	}
+		if err != nil && askedBefore {
+			// A request that timed out may have deleted it after all.
+			if _, gerr := dlq.GetMsg(ctx, seq); errors.Is(gerr, jetstream.ErrMsgNotFound) {
+				return nil
+			}
+		}
+		askedBefore = true
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("bus: delete dead letter %d: %w", seq, err)
 	}
