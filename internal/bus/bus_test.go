@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/prefstream/prefstream/schemas"
@@ -168,5 +169,26 @@ func TestTokenAndKey(t *testing.T) {
 	}
 	if got := Key("a b:c/ü"); got != "a_b_c/__" {
 		t.Errorf("Key = %q", got)
+	}
+}
+
+func TestPermanentPublishErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"too large", nats.ErrMaxPayload, true},
+		{"denied", nats.ErrPermissionViolation, true},
+		{"bad request", fmt.Errorf("nats: %w", &jetstream.APIError{Code: 400, ErrorCode: 10003}), true},
+		{"stream not found", jetstream.ErrStreamNotFound, true},
+		{"request timeout", fmt.Errorf("nats: %w", &jetstream.APIError{Code: 408}), false},
+		{"duplicate id still being stored", fmt.Errorf("nats: %w", &jetstream.APIError{Code: 409, ErrorCode: errDuplicateInProcess}), false},
+		{"no leader yet", jetstream.ErrNoStreamResponse, false},
+		{"timeout", context.DeadlineExceeded, false},
+	} {
+		if got := permanent(tc.err); got != tc.want {
+			t.Errorf("%s (%v): permanent %v, want %v", tc.name, tc.err, got, tc.want)
+		}
 	}
 }

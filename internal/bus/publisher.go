@@ -152,10 +152,19 @@ func (p *Publisher) publishSync(ctx context.Context, msg *nats.Msg) (*jetstream.
 	return nil, err
 }
 
+// errDuplicateInProcess is the server's answer to a message whose id it is still storing from
+// an earlier send (a re-send after the connection broke under the first one): ask again, and it
+// answers "duplicate" once the first is stored, or stores this one if the first was lost.
+const errDuplicateInProcess jetstream.ErrorCode = 10158
+
+// permanent reports whether a publish failed for a reason no re-send fixes.
 func permanent(err error) bool {
 	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && (apiErr.Code == 408 || apiErr.ErrorCode == errDuplicateInProcess) {
+		return false
+	}
 	return errors.Is(err, nats.ErrMaxPayload) || errors.Is(err, nats.ErrPermissionViolation) ||
-		(errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500 && apiErr.Code != 408)
+		(apiErr != nil && apiErr.Code >= 400 && apiErr.Code < 500)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
