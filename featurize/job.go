@@ -313,7 +313,7 @@ func readBatches(ctx context.Context, b *bus.Bus, job schemas.Job, heartbeat fun
 	if err != nil {
 		return fmt.Errorf("featurize: read %s: %w", job.Subjects, err)
 	}
-	iter, err := cons.Messages(jetstream.PullMaxBytes(16 << 20))
+	iter, err := cons.Messages(jetstream.PullMaxBytes(16<<20), jetstream.PullHeartbeat(bus.PullHeartbeat))
 	if err != nil {
 		return fmt.Errorf("featurize: read %s: %w", job.Subjects, err)
 	}

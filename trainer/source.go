@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/prefstream/prefstream/internal/bus"
 	"github.com/prefstream/prefstream/internal/lake"
 	"github.com/prefstream/prefstream/schemas"
 )
@@ -88,7 +89,7 @@ func (s *StreamSource) Each(ctx context.Context, from Position, fn func(schemas.
 	if info.NumPending == 0 {
 		return nil
 	}
-	it, err := cons.Messages(jetstream.PullMaxBytes(32 << 20))
+	it, err := cons.Messages(jetstream.PullMaxBytes(32<<20), jetstream.PullHeartbeat(bus.PullHeartbeat))
 	if err != nil {
 		return fmt.Errorf("trainer: reading %s: %w", s, err)
 	}

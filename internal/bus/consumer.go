@@ -85,13 +85,19 @@ func CreateConsumer(ctx context.Context, js jetstream.JetStream, spec ConsumerSp
 // renewIdlePull is how long a consumer with OnIdle waits for a message before it pulls afresh.
 const renewIdlePull = 10 * time.Second
 
+// PullHeartbeat is how often the server tells a waiting pull it is still there. After two
+// missed, nats.go pulls again: on a cluster, a consumer leader that died takes the pull requests
+// waiting on it along, and with nats.go's default (half the 30 s expiry) the consumer would sit
+// idle for 30 s before asking its new leader.
+const PullHeartbeat = 2 * time.Second
+
 // Consume runs handle on every message of the consumer until ctx is done.
 func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, handle Handler) error {
 	cons, err := CreateConsumer(ctx, js, spec)
 	if err != nil {
 		return err
 	}
-	var opts []jetstream.PullMessagesOpt
+	opts := []jetstream.PullMessagesOpt{jetstream.PullHeartbeat(PullHeartbeat)}
 	if spec.PullMaxBytes > 0 {
 		opts = append(opts, jetstream.PullMaxBytes(spec.PullMaxBytes))
 	}
