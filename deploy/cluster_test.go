@@ -72,8 +72,11 @@ func TestClusterPipelineNodeRestart(t *testing.T) {
 
 	dir := t.TempDir()
 	lakeDir, sumFile := filepath.Join(dir, "lake"), filepath.Join(dir, "summary.json")
+	// A checkpoint every 512 KiB of the 7 MB Posts.xml flushes batches to RAW from the dump's
+	// first tenth on, so the node dies mid-ingest even on a loaded machine (with the default
+	// 32 MiB, RAW got its first message near the end and a fast run could finish first).
 	args := append(c.flags("pipeline"), "--log-level", logLevel(), "pipeline", "--data-dir", filepath.Join(dir, "data"),
-		"--lake", lakeDir, "--summary", sumFile, "stackexchange="+siteDir)
+		"--lake", lakeDir, "--summary", sumFile, "--checkpoint-bytes", "524288", "stackexchange="+siteDir)
 	run := startPrefstream(t, args...)
 
 	leader := waitRawLeader(t, js, run)
