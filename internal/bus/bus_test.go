@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/prefstream/prefstream/internal/leakcheck"
 	"github.com/prefstream/prefstream/schemas"
 )
 
@@ -191,4 +192,76 @@ func TestPermanentPublishErrors(t *testing.T) {
 			t.Errorf("%s (%v): permanent %v, want %v", tc.name, tc.err, got, tc.want)
 		}
 	}
+}
+
+// TestConsumeOutlastsServerRestart: a consumer waiting for messages, with idle callbacks, keeps
+// consuming across its server going away and coming back, and stops cleanly.
+func TestConsumeOutlastsServerRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv := startRestartable(t)
+	b, err := Connect(ctx, Config{URL: srv.url(), Name: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	spec := ConsumerSpec{
+		Stream: StreamPairs, Durable: "restart", FilterSubjects: []string{PairSubject("test")},
+		MaxAckPending: 10, AckWait: time.Minute, DeadLetters: DeadLetterSubject("test", "test"),
+		IdleAfter: 50 * time.Millisecond,
+	}
+	if _, err := CreateConsumer(ctx, b.JS, spec); err != nil { // the server's goroutines for it
+		t.Fatal(err)
+	}
+	goroutinesEnded := leakcheck.Goroutines(t)
+	var idles atomic.Int32
+	spec.OnIdle = func(context.Context) error { idles.Add(1); return nil }
+	got := make(chan string, 2)
+	cctx, stop := context.WithCancel(ctx)
+	consumed := make(chan error, 1)
+	go func() {
+		consumed <- Consume(cctx, b.JS, spec, func(_ context.Context, msg jetstream.Msg) error {
+			got <- string(msg.Data())
+			return msg.Ack()
+		})
+	}()
+	publish := func(body string) {
+		t.Helper()
+		if err := Retry(ctx, func(ctx context.Context) error {
+			_, err := b.JS.Publish(ctx, PairSubject("test"), []byte(body))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	receive := func(want string) {
+		t.Helper()
+		select {
+		case body := <-got:
+			if body != want {
+				t.Fatalf("got %q, want %q", body, want)
+			}
+		case err := <-consumed:
+			t.Fatalf("Consume returned %v before %q", err, want)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%q never came", want)
+		}
+	}
+
+	publish("before")
+	receive("before")
+	srv.outage(2 * time.Second)
+	srv.waitRestarted()
+	idlesBefore := idles.Load()
+	publish("after")
+	receive("after")
+	time.Sleep(200 * time.Millisecond)
+	if idles.Load() == idlesBefore {
+		t.Error("no idle callback after the restart")
+	}
+	stop()
+	if err := <-consumed; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Consume returned %v after its context ended, want context.Canceled", err)
+	}
+	goroutinesEnded()
 }

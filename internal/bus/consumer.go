@@ -82,9 +82,6 @@ func CreateConsumer(ctx context.Context, js jetstream.JetStream, spec ConsumerSp
 	return cons, nil
 }
 
-// renewIdlePull is how long a consumer with OnIdle waits for a message before it pulls afresh.
-const renewIdlePull = 10 * time.Second
-
 // PullHeartbeat is how often the server tells a waiting pull it is still there. After two
 // missed, nats.go pulls again: on a cluster, a consumer leader that died takes the pull requests
 // waiting on it along, and with nats.go's default (half the 30 s expiry) the consumer would sit
@@ -105,63 +102,86 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, han
 	if err != nil {
 		return fmt.Errorf("bus: consume %s: %w", spec.Durable, err)
 	}
-	var mu sync.Mutex // iter is replaced by renewals below while ctx may stop it
-	stopIter := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		iter.Stop()
-	}
-	stop := context.AfterFunc(ctx, stopIter)
-	defer stop()
-	defer stopIter()
-	var next []jetstream.NextOpt
-	if spec.OnIdle != nil {
-		next = append(next, jetstream.NextMaxWait(max(spec.IdleAfter, 100*time.Millisecond)))
-	}
-	lastMsg := time.Now()
+	pulled := pull(ctx, iter)
+	defer pulled.stop()
+	var idle <-chan time.Time
 	for {
-		msg, err := iter.Next(next...)
-		if errors.Is(err, nats.ErrTimeout) && spec.OnIdle != nil && ctx.Err() == nil {
+		if spec.OnIdle != nil {
+			idle = time.After(max(spec.IdleAfter, 100*time.Millisecond))
+		}
+		var p pulledMsg
+		select {
+		case p = <-pulled.msgs:
+		case <-idle:
 			if err := spec.OnIdle(ctx); err != nil {
 				return err
 			}
-			// nats.go watches heartbeats only within one Next call, so with short waits a pull
-			// request lost with a consumer leader that died (on a cluster) is never renewed and
-			// the consumer stalls. After a while with nothing, pull afresh.
-			if time.Since(lastMsg) >= renewIdlePull {
-				iter.Stop()
-				renewed, err := cons.Messages(opts...)
-				if err != nil {
-					return fmt.Errorf("bus: consume %s: %w", spec.Durable, err)
-				}
-				mu.Lock()
-				iter = renewed
-				mu.Unlock()
-				lastMsg = time.Now()
-			}
 			continue
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		lastMsg = time.Now()
-		if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil {
-			// The server went quiet: a stream or consumer leader changed, or the client is
-			// reconnecting to another node. The iterator pulls again by itself.
-			continue
-		}
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+		if p.err != nil {
+			if ctx.Err() != nil || errors.Is(p.err, jetstream.ErrMsgIteratorClosed) {
 				return ctx.Err()
 			}
-			return fmt.Errorf("bus: consume %s: %w", spec.Durable, err)
+			return fmt.Errorf("bus: consume %s: %w", spec.Durable, p.err)
 		}
-		if err := handle(ctx, msg); err != nil {
+		if err := handle(ctx, p.msg); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if ferr := fail(ctx, js, spec, msg, err); ferr != nil {
+			if ferr := fail(ctx, js, spec, p.msg, err); ferr != nil {
 				return ferr
 			}
 		}
 	}
+}
+
+type pulledMsg struct {
+	msg jetstream.Msg
+	err error
+}
+
+// puller waits on the iterator in a goroutine of its own, so that each wait is one long Next call:
+// nats.go watches a pull's heartbeats only within a Next call, and pulls again after two missed
+// only then, which short waits for idle callbacks would never let happen.
+type puller struct {
+	msgs chan pulledMsg
+	iter jetstream.MessagesContext
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func pull(ctx context.Context, iter jetstream.MessagesContext) *puller {
+	p := &puller{msgs: make(chan pulledMsg), iter: iter, done: make(chan struct{})}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			msg, err := iter.Next()
+			if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil {
+				// The server went quiet: a stream or consumer leader changed, or the client is
+				// reconnecting to another node. The iterator pulls again by itself.
+				continue
+			}
+			select {
+			case p.msgs <- pulledMsg{msg, err}:
+			case <-p.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the wait and returns once the goroutine has.
+func (p *puller) stop() {
+	close(p.done)
+	p.iter.Stop()
+	p.wg.Wait()
 }
 
 func fail(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, msg jetstream.Msg, cause error) error {
@@ -194,7 +214,11 @@ func DeadLetter(ctx context.Context, js jetstream.JetStream, subject, msgID stri
 	h.Set(jetstream.MsgIDHeader, msgID)
 	h.Set(schemas.HeaderReason, reason)
 	h.Set(schemas.HeaderOrigin, origin)
-	_, err := js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data, Header: h})
+	msg := &nats.Msg{Subject: subject, Data: data, Header: h}
+	err := retry(ctx, func(ctx context.Context) error {
+		_, err := js.PublishMsg(ctx, msg)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("bus: dead-letter to %s (%s): %w", subject, reason, err)
 	}

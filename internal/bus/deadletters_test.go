@@ -2,8 +2,6 @@ package bus
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"testing"
 	"time"
 )
@@ -14,13 +12,8 @@ import (
 func TestDeadLettersOutlastServerRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dir, addr := t.TempDir(), fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	ns, err := StartServer(ServerOptions{DataDir: dir, Listen: addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Shutdown() })
-	b, err := Connect(ctx, Config{URL: "nats://" + addr, Name: t.Name()})
+	srv := startRestartable(t)
+	b, err := Connect(ctx, Config{URL: srv.url(), Name: t.Name()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,23 +25,7 @@ func TestDeadLettersOutlastServerRestart(t *testing.T) {
 		}
 	}
 
-	restarted := make(chan struct{})
-	close(restarted)
-	t.Cleanup(func() { <-restarted })
-	outage := func() {
-		<-restarted
-		ns.Shutdown()
-		ns.WaitForShutdown()
-		restarted = make(chan struct{})
-		go func(done chan struct{}) {
-			defer close(done)
-			time.Sleep(6 * time.Second) // more than the 5 s of one request
-			var err error
-			if ns, err = StartServer(ServerOptions{DataDir: dir, Listen: addr}); err != nil {
-				t.Error(err)
-			}
-		}(restarted)
-	}
+	outage := func() { srv.outage(6 * time.Second) } // more than the 5 s of one request
 
 	outage()
 	counts, err := DeadLetterCounts(ctx, b.JS, "dlq.>")
@@ -73,14 +50,4 @@ func TestDeadLettersOutlastServerRestart(t *testing.T) {
 	if counts, err := DeadLetterCounts(ctx, b.JS, "dlq.>"); err != nil || counts[subject] != 1 {
 		t.Fatalf("after the delete: %v, %v; want 1", counts, err)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

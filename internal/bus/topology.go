@@ -177,6 +177,10 @@ func retry(ctx context.Context, attempt func(context.Context) error) error {
 func Transient(err error) bool { return retryable(err) }
 
 func retryable(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == errDuplicateInProcess {
+		return true
+	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrNoHeartbeat) ||
 		errors.Is(err, nats.ErrNoResponders)
