@@ -77,8 +77,9 @@ func Connect(ctx context.Context, c Config) (*Bus, error) {
 	b.NC = nc
 	// An async publish whose ack never comes (the message or the ack was lost with a node that
 	// died) fails after the timeout instead of waiting forever; the Publisher then re-sends it
-	// under the same message id, which the server deduplicates.
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256), jetstream.WithPublishAsyncTimeout(10*time.Second))
+	// under the same message id, which the server deduplicates. The timeout is how long a
+	// failover stalls a publisher; one that fires on a slow ack costs only a re-send.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256), jetstream.WithPublishAsyncTimeout(5*time.Second))
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("bus: jetstream: %w", err)
