@@ -200,11 +200,7 @@ func TestConsumeOutlastsServerRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	srv := startRestartable(t)
-	b, err := Connect(ctx, Config{URL: srv.url(), Name: t.Name()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := srv.connect(ctx)
 	spec := ConsumerSpec{
 		Stream: StreamPairs, Durable: "restart", FilterSubjects: []string{PairSubject("test")},
 		MaxAckPending: 10, AckWait: time.Minute, DeadLetters: DeadLetterSubject("test", "test"),

@@ -13,11 +13,7 @@ func TestDeadLettersOutlastServerRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	srv := startRestartable(t)
-	b, err := Connect(ctx, Config{URL: srv.url(), Name: t.Name()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := srv.connect(ctx)
 	subject := DeadLetterSubject("featurize", "jobs")
 	for _, id := range []string{"a", "b"} {
 		if err := DeadLetter(ctx, b.JS, subject, id, []byte(id), nil, "broken "+id, "test:"+id); err != nil {

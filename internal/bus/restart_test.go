@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"testing"
@@ -34,7 +35,16 @@ func startRestartable(t *testing.T) *restartableServer {
 	return r
 }
 
-func (r *restartableServer) url() string { return "nats://" + r.addr }
+// connect returns a client of the server, closed when the test ends.
+func (r *restartableServer) connect(ctx context.Context) *Bus {
+	r.t.Helper()
+	b, err := Connect(ctx, Config{URL: "nats://" + r.addr, Name: r.t.Name()})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { _ = b.Close() })
+	return b
+}
 
 // outage shuts the server down now and starts it again after down, in the background.
 func (r *restartableServer) outage(down time.Duration) {
