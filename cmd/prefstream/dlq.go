@@ -78,7 +78,7 @@ again. A pipeline run does this by itself for the dumps it finds already ingeste
 
 func subjectArg(args []string) string {
 	if len(args) == 0 {
-		return "dlq.>"
+		return bus.AllDeadLetters
 	}
 	return args[0]
 }

@@ -418,7 +418,7 @@ func countOutputs(ctx context.Context, b *bus.Bus, lakeDir string, sum *Summary)
 			sum.Pairs[strings.TrimPrefix(s.Partition, "source=")] += s.Rows
 		}
 	}
-	dead, err := bus.DeadLetterCounts(ctx, b.JS, "dlq.>")
+	dead, err := bus.DeadLetterCounts(ctx, b.JS, bus.AllDeadLetters)
 	if err != nil {
 		return err
 	}

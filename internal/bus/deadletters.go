@@ -24,7 +24,7 @@ type Dead struct {
 }
 
 // DeadLetterCounts returns how many dead letters each DLQ subject matching filter (wildcards
-// allowed, "dlq.>" for all) holds. Like every request here, it is asked again while a cluster
+// allowed, AllDeadLetters for all) holds. Like every request here, it is asked again while a cluster
 // elects the stream's leader.
 func DeadLetterCounts(ctx context.Context, js jetstream.JetStream, filter string) (map[string]uint64, error) {
 	var counts map[string]uint64
@@ -75,12 +75,10 @@ func ReadDeadLetters(ctx context.Context, js jetstream.JetStream, subject string
 		batch, err := cons.Fetch(int(min(total-read, 256)), jetstream.FetchMaxWait(5*time.Second))
 		if err != nil && Transient(err) {
 			// The ordered consumer starts again after the last message it delivered.
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("bus: dead letters on %s: %w", subject, errors.Join(err, ctx.Err()))
-			case <-time.After(200 * time.Millisecond):
-				continue
+			if serr := sleep(ctx, 200*time.Millisecond); serr != nil {
+				return fmt.Errorf("bus: dead letters on %s: %w", subject, errors.Join(err, serr))
 			}
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("bus: dead letters on %s: %w", subject, err)

@@ -24,7 +24,7 @@ func TestDeadLettersOutlastServerRestart(t *testing.T) {
 	outage := func() { srv.outage(6 * time.Second) } // more than the 5 s of one request
 
 	outage()
-	counts, err := DeadLetterCounts(ctx, b.JS, "dlq.>")
+	counts, err := DeadLetterCounts(ctx, b.JS, AllDeadLetters)
 	if err != nil || counts[subject] != 2 {
 		t.Fatalf("counts during an outage: %v, %v; want 2 on %s", counts, err, subject)
 	}
@@ -43,7 +43,7 @@ func TestDeadLettersOutlastServerRestart(t *testing.T) {
 	if err := DeleteDeadLetter(ctx, b.JS, seqs[0]); err != nil {
 		t.Fatalf("delete during an outage: %v", err)
 	}
-	if counts, err := DeadLetterCounts(ctx, b.JS, "dlq.>"); err != nil || counts[subject] != 1 {
+	if counts, err := DeadLetterCounts(ctx, b.JS, AllDeadLetters); err != nil || counts[subject] != 1 {
 		t.Fatalf("after the delete: %v, %v; want 1", counts, err)
 	}
 }

@@ -51,8 +51,12 @@ func RawSubjects(source, dump string) string { return fmt.Sprintf("raw.%s.%s.*",
 func JobSubject(stage, source string) string        { return "jobs." + stage + "." + source }
 func PairSubject(source string) string              { return "pairs." + source }
 func DeadLetterSubject(stage, source string) string { return "dlq." + stage + "." + source }
-func RankingSubject(source string) string           { return "rankings." + source }
-func PromptSubject(source string) string            { return "prompts." + Token(source) }
+
+// AllDeadLetters matches every dead-letter subject.
+const AllDeadLetters = "dlq.>"
+
+func RankingSubject(source string) string { return "rankings." + source }
+func PromptSubject(source string) string  { return "prompts." + Token(source) }
 
 // TrajectorySubject is the subject of one RLHF run's trajectories (schemas.CheckRunName says
 // which run names are valid; others are made a token).
@@ -62,7 +66,7 @@ var streams = []jetstream.StreamConfig{
 	{Name: StreamRaw, Subjects: []string{"raw.>"}, Description: "ingested documents as Arrow batches"},
 	{Name: StreamJobs, Subjects: []string{"jobs.>"}, Retention: jetstream.WorkQueuePolicy, Description: "grouping jobs, one per completely ingested dump"},
 	{Name: StreamPairs, Subjects: []string{"pairs.>"}, Description: "preference pairs as Arrow batches"},
-	{Name: StreamDeadLetters, Subjects: []string{"dlq.>"}, Description: "records a stage could not use, with the reason"},
+	{Name: StreamDeadLetters, Subjects: []string{AllDeadLetters}, Description: "records a stage could not use, with the reason"},
 	{Name: StreamRankings, Subjects: []string{"rankings.>"}, Description: "human rankings as Arrow batches"},
 	{Name: StreamPrompts, Subjects: []string{"prompts.>"}, Description: "prompts for rollout workers"},
 	{Name: StreamTrajectories, Subjects: []string{"trajectories.>"}, Description: "rollout trajectories as Arrow batches"},
